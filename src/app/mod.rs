@@ -1,0 +1,146 @@
+//! The application: routes, what each answers, and the counting of every
+//! response. Implements [`Handler`] for the connection layer.
+
+mod api;
+mod request_metrics;
+
+use std::cell::RefCell;
+use std::sync::Arc;
+
+pub use api::Api;
+pub use request_metrics::RequestMetrics;
+
+use crate::http::{Handler, Method, Request, ResponseWriter, Status};
+use crate::metrics::encoding::{text, write_f64};
+use crate::metrics::Registry;
+use crate::server::Shutdown;
+use crate::temperature::{Direction, TemperatureGauge, TemperatureSource};
+
+const TEXT: &str = "text/plain; charset=utf-8";
+
+thread_local! {
+    /// Scratch space for bodies built per request (the exposition): grows to
+    /// the exposition's size once per thread, then is reused.
+    static BODY: RefCell<Vec<u8>> = RefCell::new(Vec::with_capacity(16 * 1024));
+}
+
+/// The seed-compatible application.
+pub struct App {
+    registry: Registry,
+    requests: RequestMetrics,
+    temperature: Arc<dyn TemperatureSource>,
+    shutdown: Arc<Shutdown>,
+}
+
+impl App {
+    pub fn new(temperature: Arc<dyn TemperatureSource>, shutdown: Arc<Shutdown>) -> App {
+        let requests = RequestMetrics::new();
+        let mut registry = Registry::new();
+        registry.register(requests.collector()).expect("first registration");
+        registry
+            .register(Arc::new(TemperatureGauge::new(temperature.clone())))
+            .expect("distinct metric names");
+        App {
+            registry,
+            requests,
+            temperature,
+            shutdown,
+        }
+    }
+
+    pub fn requests(&self) -> &RequestMetrics {
+        &self.requests
+    }
+
+    pub fn registry(&self) -> &Registry {
+        &self.registry
+    }
+
+    fn answer(&self, api: Api, req: &Request<'_>, res: &mut ResponseWriter<'_>) -> Status {
+        let method_ok = match req.method {
+            Method::Get | Method::Head => true,
+            Method::Post => matches!(api, Api::CpuTempUp | Api::CpuTempDown),
+            Method::Other => false,
+        };
+        if !method_ok {
+            let status = Status::MethodNotAllowed;
+            res.respond(status, &[("Allow", api.allow())], TEXT, b"method not allowed\n");
+            return status;
+        }
+        match api {
+            Api::Root => {
+                res.respond(Status::Ok, &[], TEXT, b"custom metrics");
+                Status::Ok
+            }
+            Api::CpuTempUp | Api::CpuTempDown => {
+                let direction = if api == Api::CpuTempUp {
+                    Direction::Up
+                } else {
+                    Direction::Down
+                };
+                match self.temperature.adjust(direction) {
+                    Ok(now) => with_body(|body| {
+                        write_f64(body, now);
+                        body.push(b'\n');
+                        res.respond(Status::Ok, &[], TEXT, body);
+                        Status::Ok
+                    }),
+                    Err(reason) => with_body(|body| {
+                        body.extend_from_slice(reason.0.as_bytes());
+                        body.push(b'\n');
+                        res.respond(Status::Conflict, &[], TEXT, body);
+                        Status::Conflict
+                    }),
+                }
+            }
+            Api::Metrics => with_body(|body| {
+                text::encode(&self.registry, body);
+                res.respond(Status::Ok, &[], text::CONTENT_TYPE, body);
+                Status::Ok
+            }),
+            Api::Healthz => {
+                res.respond(Status::Ok, &[], TEXT, b"ok\n");
+                Status::Ok
+            }
+            Api::Readyz => {
+                if self.shutdown.is_triggered() {
+                    res.respond(Status::ServiceUnavailable, &[], TEXT, b"shutting down\n");
+                    Status::ServiceUnavailable
+                } else {
+                    res.respond(Status::Ok, &[], TEXT, b"ok\n");
+                    Status::Ok
+                }
+            }
+        }
+    }
+}
+
+impl Handler for App {
+    fn handle(&self, req: &Request<'_>, res: &mut ResponseWriter<'_>) {
+        let api = Api::route(req.path);
+        let status = self.answer(api, req, res);
+        self.requests.count(api, status);
+    }
+
+    fn reject(&self, status: Status, res: &mut ResponseWriter<'_>) {
+        // The route of an unparsable request is unknown: it counts as `/`.
+        let body: &[u8] = match status {
+            Status::UriTooLong => b"request line too long\n",
+            Status::HeaderFieldsTooLarge => b"request header too large\n",
+            Status::PayloadTooLarge => b"request body too large\n",
+            Status::NotImplemented => b"transfer codings are not supported\n",
+            Status::VersionNotSupported => b"only HTTP/1.0 and HTTP/1.1 are supported\n",
+            _ => b"bad request\n",
+        };
+        res.respond(status, &[], TEXT, body);
+        self.requests.count(Api::Root, status);
+    }
+}
+
+fn with_body<R>(f: impl FnOnce(&mut Vec<u8>) -> R) -> R {
+    BODY.with(|b| {
+        let mut body = b.borrow_mut();
+        body.clear();
+        f(&mut body)
+    })
+}

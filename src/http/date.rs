@@ -1,0 +1,111 @@
+//! The `Date` header value, formatted at most once per second per thread.
+//!
+//! The clock is `CLOCK_REALTIME_COARSE`, which the vDSO answers without a
+//! system call; formatting happens only when the second changes.
+
+use std::cell::Cell;
+
+/// `Sun, 06 Nov 1994 08:49:37 GMT`
+pub type HttpDate = [u8; 29];
+
+thread_local! {
+    static CACHE: Cell<(i64, HttpDate)> = const { Cell::new((i64::MIN, [0; 29])) };
+}
+
+/// The current time as an IMF-fixdate, from this thread's cache.
+pub fn http_date() -> HttpDate {
+    let now = coarse_unix_seconds();
+    CACHE.with(|c| {
+        let (secs, date) = c.get();
+        if secs == now {
+            return date;
+        }
+        let date = format_http_date(now);
+        c.set((now, date));
+        date
+    })
+}
+
+fn coarse_unix_seconds() -> i64 {
+    let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+    // SAFETY: `ts` is a valid, writable timespec; the clock id is a constant
+    // Linux supports since 2.6.32.
+    let rc = unsafe { libc::clock_gettime(libc::CLOCK_REALTIME_COARSE, &mut ts) };
+    if rc == 0 {
+        ts.tv_sec
+    } else {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs() as i64)
+    }
+}
+
+/// Formats seconds since the Unix epoch as an IMF-fixdate (RFC 9110 §5.6.7).
+pub fn format_http_date(unix_secs: i64) -> HttpDate {
+    const DAYS: [&[u8; 3]; 7] = [b"Thu", b"Fri", b"Sat", b"Sun", b"Mon", b"Tue", b"Wed"];
+    const MONTHS: [&[u8; 3]; 12] = [
+        b"Jan", b"Feb", b"Mar", b"Apr", b"May", b"Jun", b"Jul", b"Aug", b"Sep", b"Oct", b"Nov", b"Dec",
+    ];
+    let days = unix_secs.div_euclid(86_400);
+    let secs_of_day = unix_secs.rem_euclid(86_400);
+    let (year, month, day) = civil_from_days(days);
+    let mut out = *b"Thu, 01 Jan 1970 00:00:00 GMT";
+    out[0..3].copy_from_slice(DAYS[days.rem_euclid(7) as usize]);
+    two_digits(&mut out[5..7], day as i64);
+    out[8..11].copy_from_slice(MONTHS[(month - 1) as usize]);
+    let year = year.clamp(0, 9999);
+    two_digits(&mut out[12..14], year / 100);
+    two_digits(&mut out[14..16], year % 100);
+    two_digits(&mut out[17..19], secs_of_day / 3600);
+    two_digits(&mut out[20..22], secs_of_day / 60 % 60);
+    two_digits(&mut out[23..25], secs_of_day % 60);
+    out
+}
+
+fn two_digits(dst: &mut [u8], v: i64) {
+    dst[0] = b'0' + (v / 10) as u8;
+    dst[1] = b'0' + (v % 10) as u8;
+}
+
+/// Howard Hinnant's days-to-civil algorithm (proleptic Gregorian calendar).
+fn civil_from_days(z: i64) -> (i64, u32, u32) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    (year, month, day)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn s(v: i64) -> String {
+        String::from_utf8(format_http_date(v).to_vec()).unwrap()
+    }
+
+    #[test]
+    fn formats_known_instants() {
+        assert_eq!(s(0), "Thu, 01 Jan 1970 00:00:00 GMT");
+        assert_eq!(s(784_111_777), "Sun, 06 Nov 1994 08:49:37 GMT");
+        assert_eq!(s(951_782_400), "Tue, 29 Feb 2000 00:00:00 GMT");
+        assert_eq!(s(1_795_000_000), "Wed, 18 Nov 2026 11:06:40 GMT");
+        assert_eq!(s(4_102_444_799), "Thu, 31 Dec 2099 23:59:59 GMT");
+    }
+
+    #[test]
+    fn cached_date_is_now() {
+        let d = http_date();
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs() as i64;
+        // The coarse clock may lag by a tick; either neighbouring second is fine.
+        assert!([s(now - 1), s(now), s(now + 1)].contains(&String::from_utf8(d.to_vec()).unwrap()));
+    }
+}

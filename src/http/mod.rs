@@ -1,0 +1,27 @@
+//! The HTTP/1.1 codec: request parsing (on httparse), response writing, the
+//! cached `Date` header, and the per-connection [`Session`] that turns bytes
+//! read into responses. Pure functions over byte buffers; sockets live in
+//! [`crate::server`].
+
+mod date;
+mod request;
+mod response;
+mod session;
+mod status;
+
+pub use date::{format_http_date, http_date, HttpDate};
+pub use request::{oversized_status, parse, Limits, Method, Parsed, Request, Version, MAX_HEADERS};
+pub use response::ResponseWriter;
+pub use session::{Progress, Session, MAX_HEAD, WRITE_HIGH_WATER};
+pub use status::Status;
+
+/// What a connection calls to answer requests: the application side.
+///
+/// Both methods append exactly one response to the writer; the implementation
+/// is where requests are counted, so every response is counted once.
+pub trait Handler: Send + Sync + 'static {
+    /// Answers a well-formed request.
+    fn handle(&self, req: &Request<'_>, res: &mut ResponseWriter<'_>);
+    /// Answers a request head that could not be parsed (the connection closes after it).
+    fn reject(&self, status: Status, res: &mut ResponseWriter<'_>);
+}

@@ -1,0 +1,341 @@
+//! Request-head parsing on httparse, with the framing decisions this server
+//! makes: keep-alive, body length, and which status rejects a bad head.
+
+use super::status::Status;
+
+/// Headers beyond this count get `431`.
+pub const MAX_HEADERS: usize = 32;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Method {
+    Get,
+    Head,
+    Post,
+    /// Any other valid method token: answered with `405`.
+    Other,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Version {
+    Http10,
+    Http11,
+}
+
+/// A parsed request head, borrowing from the read buffer.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Request<'b> {
+    pub method: Method,
+    /// The path of the target, without query or fragment (`*` for asterisk-form).
+    pub path: &'b str,
+    pub version: Version,
+    /// Whether the client wants the connection kept open afterwards.
+    pub keep_alive: bool,
+    /// Bytes of body that follow the head (to be read and discarded).
+    pub body_len: u64,
+}
+
+#[derive(Debug, PartialEq, Eq)]
+pub enum Parsed<'b> {
+    /// A whole head, and its length in bytes.
+    Complete(Request<'b>, usize),
+    /// More bytes are needed.
+    Partial,
+}
+
+/// Parsing limits.
+#[derive(Clone, Copy, Debug)]
+pub struct Limits {
+    /// Largest request body that is read and discarded; larger ones get `413`.
+    pub max_body: u64,
+}
+
+/// Parses one request head from the start of `buf`.
+///
+/// `Err(status)` means the head cannot be answered normally: the caller
+/// answers `status` and closes the connection (the framing of anything after
+/// a bad head is unknown).
+pub fn parse<'b>(buf: &'b [u8], limits: &Limits) -> Result<Parsed<'b>, Status> {
+    let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
+    let mut req = httparse::Request::new(&mut headers);
+    let len = match req.parse(buf) {
+        Ok(httparse::Status::Complete(len)) => len,
+        Ok(httparse::Status::Partial) => return Ok(Parsed::Partial),
+        Err(httparse::Error::TooManyHeaders) => return Err(Status::HeaderFieldsTooLarge),
+        Err(httparse::Error::Version) => return Err(version_error(buf)),
+        Err(_) => return Err(Status::BadRequest),
+    };
+    let version = match req.version {
+        Some(0) => Version::Http10,
+        _ => Version::Http11,
+    };
+    let method = match req.method {
+        Some("GET") => Method::Get,
+        Some("HEAD") => Method::Head,
+        Some("POST") => Method::Post,
+        _ => Method::Other,
+    };
+    let path = target_path(req.path.unwrap_or("")).ok_or(Status::BadRequest)?;
+
+    let mut keep_alive = version == Version::Http11;
+    let mut content_length: Option<u64> = None;
+    let mut chunked = false;
+    let mut has_host = false;
+    for h in req.headers.iter() {
+        let name = h.name.as_bytes();
+        if name.eq_ignore_ascii_case(b"content-length") {
+            let v = parse_content_length(h.value).ok_or(Status::BadRequest)?;
+            if content_length.is_some_and(|old| old != v) {
+                return Err(Status::BadRequest);
+            }
+            content_length = Some(v);
+        } else if name.eq_ignore_ascii_case(b"transfer-encoding") {
+            chunked = true;
+        } else if name.eq_ignore_ascii_case(b"connection") {
+            for token in h.value.split(|&b| b == b',') {
+                let token = token.trim_ascii();
+                if token.eq_ignore_ascii_case(b"close") {
+                    keep_alive = false;
+                } else if token.eq_ignore_ascii_case(b"keep-alive") && version == Version::Http10 {
+                    keep_alive = true;
+                }
+            }
+        } else if name.eq_ignore_ascii_case(b"host") {
+            if has_host {
+                return Err(Status::BadRequest);
+            }
+            has_host = true;
+        }
+    }
+    if version == Version::Http11 && !has_host {
+        return Err(Status::BadRequest);
+    }
+    if chunked {
+        // Both framings at once is the request-smuggling shape: refuse it.
+        // A body in a transfer coding alone is something we do not decode.
+        return Err(if content_length.is_some() {
+            Status::BadRequest
+        } else {
+            Status::NotImplemented
+        });
+    }
+    let body_len = content_length.unwrap_or(0);
+    if body_len > limits.max_body {
+        return Err(Status::PayloadTooLarge);
+    }
+    Ok(Parsed::Complete(
+        Request {
+            method,
+            path,
+            version,
+            keep_alive,
+            body_len,
+        },
+        len,
+    ))
+}
+
+/// The status for a head that filled the whole read buffer without ending.
+pub fn oversized_status(buf: &[u8]) -> Status {
+    if buf.contains(&b'\n') {
+        Status::HeaderFieldsTooLarge
+    } else {
+        Status::UriTooLong
+    }
+}
+
+/// `PRI * HTTP/2.0` and other versions get 505; a garbled version 400.
+fn version_error(buf: &[u8]) -> Status {
+    let line = buf.split(|&b| b == b'\n').next().unwrap_or(buf);
+    if line.windows(5).any(|w| w == b"HTTP/") {
+        Status::VersionNotSupported
+    } else {
+        Status::BadRequest
+    }
+}
+
+/// The path of an origin-form, absolute-form or asterisk-form target.
+fn target_path(target: &str) -> Option<&str> {
+    let path = if target.starts_with('/') || target == "*" {
+        target
+    } else {
+        let rest = target
+            .strip_prefix("http://")
+            .or_else(|| target.strip_prefix("https://"))
+            .or_else(|| target.strip_prefix("HTTP://"))
+            .or_else(|| target.strip_prefix("HTTPS://"))?;
+        match rest.find('/') {
+            Some(i) => &rest[i..],
+            None => "/",
+        }
+    };
+    let end = path.find(['?', '#']).unwrap_or(path.len());
+    Some(&path[..end])
+}
+
+/// Only digits, at least one, no overflow (RFC 9110 §8.6).
+fn parse_content_length(v: &[u8]) -> Option<u64> {
+    let v = v.trim_ascii();
+    if v.is_empty() || v.len() > 19 || !v.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    Some(v.iter().fold(0u64, |acc, d| acc * 10 + u64::from(d - b'0')))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const LIMITS: Limits = Limits { max_body: 1024 };
+
+    fn ok(raw: &[u8]) -> (Request<'_>, usize) {
+        match parse(raw, &LIMITS) {
+            Ok(Parsed::Complete(r, n)) => (r, n),
+            other => panic!("expected a complete request from {raw:?}, got {other:?}"),
+        }
+    }
+
+    fn err(raw: &[u8]) -> Status {
+        parse(raw, &LIMITS).expect_err("expected a rejection")
+    }
+
+    #[test]
+    fn simple_get_keeps_alive() {
+        let raw = b"GET /metrics?x=1 HTTP/1.1\r\nHost: a\r\n\r\nGET / HTTP/1.1\r\n";
+        let (r, n) = ok(raw);
+        assert_eq!(n, 38);
+        assert_eq!(
+            r,
+            Request {
+                method: Method::Get,
+                path: "/metrics",
+                version: Version::Http11,
+                keep_alive: true,
+                body_len: 0
+            }
+        );
+    }
+
+    #[test]
+    fn partial_heads() {
+        for raw in [
+            &b""[..],
+            b"GE",
+            b"GET / HTTP/1.1\r\n",
+            b"GET / HTTP/1.1\r\nHost: a\r\n\r",
+        ] {
+            assert_eq!(parse(raw, &LIMITS), Ok(Parsed::Partial), "{raw:?}");
+        }
+    }
+
+    #[test]
+    fn connection_semantics() {
+        assert!(!ok(b"GET / HTTP/1.0\r\n\r\n").0.keep_alive);
+        assert!(ok(b"GET / HTTP/1.0\r\nConnection: Keep-Alive\r\n\r\n").0.keep_alive);
+        assert!(
+            !ok(b"GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n")
+                .0
+                .keep_alive
+        );
+        assert!(
+            !ok(b"GET / HTTP/1.1\r\nHost: a\r\nConnection: upgrade, CLOSE\r\n\r\n")
+                .0
+                .keep_alive
+        );
+        assert!(
+            ok(b"GET / HTTP/1.1\r\nHost: a\r\nConnection: keep-alive\r\n\r\n")
+                .0
+                .keep_alive
+        );
+    }
+
+    #[test]
+    fn methods() {
+        assert_eq!(ok(b"HEAD / HTTP/1.1\r\nHost: a\r\n\r\n").0.method, Method::Head);
+        assert_eq!(ok(b"POST / HTTP/1.1\r\nHost: a\r\n\r\n").0.method, Method::Post);
+        assert_eq!(ok(b"DELETE / HTTP/1.1\r\nHost: a\r\n\r\n").0.method, Method::Other);
+        assert_eq!(err(b"G@T / HTTP/1.1\r\nHost: a\r\n\r\n"), Status::BadRequest);
+    }
+
+    #[test]
+    fn target_forms() {
+        assert_eq!(
+            ok(b"GET http://h:3000/cpuTempUp?a HTTP/1.1\r\nHost: h\r\n\r\n").0.path,
+            "/cpuTempUp"
+        );
+        assert_eq!(ok(b"GET http://h HTTP/1.1\r\nHost: h\r\n\r\n").0.path, "/");
+        assert_eq!(ok(b"OPTIONS * HTTP/1.1\r\nHost: h\r\n\r\n").0.path, "*");
+        assert_eq!(err(b"GET metrics HTTP/1.1\r\nHost: h\r\n\r\n"), Status::BadRequest);
+    }
+
+    #[test]
+    fn content_length_rules() {
+        assert_eq!(
+            ok(b"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 12\r\n\r\n")
+                .0
+                .body_len,
+            12
+        );
+        assert_eq!(
+            ok(b"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\nContent-Length: 5\r\n\r\n")
+                .0
+                .body_len,
+            5
+        );
+        for cl in ["-1", "1x", "", "5, 6", "99999999999999999999", "+4"] {
+            let raw = format!("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: {cl}\r\n\r\n");
+            assert_eq!(err(raw.as_bytes()), Status::BadRequest, "{cl:?}");
+        }
+        assert_eq!(
+            err(b"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\n"),
+            Status::BadRequest
+        );
+        assert_eq!(
+            err(b"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 1025\r\n\r\n"),
+            Status::PayloadTooLarge
+        );
+    }
+
+    #[test]
+    fn transfer_encoding_is_refused() {
+        assert_eq!(
+            err(b"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n"),
+            Status::NotImplemented
+        );
+        assert_eq!(
+            err(b"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n"),
+            Status::BadRequest
+        );
+    }
+
+    #[test]
+    fn host_is_required_once_on_http11() {
+        assert_eq!(err(b"GET / HTTP/1.1\r\n\r\n"), Status::BadRequest);
+        assert_eq!(err(b"GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n"), Status::BadRequest);
+        assert!(parse(b"GET / HTTP/1.0\r\n\r\n", &LIMITS).is_ok());
+    }
+
+    #[test]
+    fn bad_heads() {
+        assert_eq!(err(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"), Status::VersionNotSupported);
+        assert_eq!(
+            err(b"GET / HTTP/1.1\r\nHost: a\r\nBad Header: x\r\n\r\n"),
+            Status::BadRequest
+        );
+        assert_eq!(err(b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03"), Status::BadRequest);
+        assert_eq!(err(b"GET / HTTP/1.1\r\nHost: a\0\r\n\r\n"), Status::BadRequest);
+        let many: String = (0..MAX_HEADERS + 1).map(|i| format!("X-{i}: v\r\n")).collect();
+        assert_eq!(
+            err(format!("GET / HTTP/1.1\r\nHost: a\r\n{many}\r\n").as_bytes()),
+            Status::HeaderFieldsTooLarge
+        );
+    }
+
+    #[test]
+    fn oversized_heads() {
+        assert_eq!(oversized_status(b"GET /aaaaaaaa"), Status::UriTooLong);
+        assert_eq!(
+            oversized_status(b"GET / HTTP/1.1\r\nX: aaaa"),
+            Status::HeaderFieldsTooLarge
+        );
+    }
+}

@@ -1,0 +1,131 @@
+//! `ResponseWriter`: appends one whole response (status line, headers, body)
+//! to the connection's output buffer, so a batch of pipelined responses goes
+//! out in one write.
+
+use super::date::HttpDate;
+use super::request::{Method, Request, Version};
+use super::status::Status;
+
+/// Writes the response to one request into a shared output buffer.
+pub struct ResponseWriter<'a> {
+    out: &'a mut Vec<u8>,
+    date: &'a HttpDate,
+    head_only: bool,
+    keep_alive: bool,
+    http10: bool,
+}
+
+impl<'a> ResponseWriter<'a> {
+    /// A writer for `req`; `keep_alive` is the connection's decision (the
+    /// request's wish, overruled while shutting down).
+    pub fn for_request(out: &'a mut Vec<u8>, date: &'a HttpDate, req: &Request<'_>, keep_alive: bool) -> Self {
+        ResponseWriter {
+            out,
+            date,
+            head_only: req.method == Method::Head,
+            keep_alive,
+            http10: req.version == Version::Http10,
+        }
+    }
+
+    /// A writer for a request that could not be parsed: always closes.
+    pub fn for_rejection(out: &'a mut Vec<u8>, date: &'a HttpDate) -> Self {
+        ResponseWriter {
+            out,
+            date,
+            head_only: false,
+            keep_alive: false,
+            http10: false,
+        }
+    }
+
+    pub fn keep_alive(&self) -> bool {
+        self.keep_alive
+    }
+
+    /// Appends a complete response. `extra_headers` are written verbatim
+    /// (`("Allow", "GET, HEAD")`).
+    pub fn respond(&mut self, status: Status, extra_headers: &[(&str, &str)], content_type: &str, body: &[u8]) {
+        let out = &mut *self.out;
+        out.extend_from_slice(status.status_line().as_bytes());
+        out.extend_from_slice(b"Date: ");
+        out.extend_from_slice(self.date);
+        out.extend_from_slice(b"\r\nContent-Type: ");
+        out.extend_from_slice(content_type.as_bytes());
+        out.extend_from_slice(b"\r\nContent-Length: ");
+        out.extend_from_slice(itoa::Buffer::new().format(body.len()).as_bytes());
+        for (name, value) in extra_headers {
+            out.extend_from_slice(b"\r\n");
+            out.extend_from_slice(name.as_bytes());
+            out.extend_from_slice(b": ");
+            out.extend_from_slice(value.as_bytes());
+        }
+        if !self.keep_alive {
+            out.extend_from_slice(b"\r\nConnection: close");
+        } else if self.http10 {
+            out.extend_from_slice(b"\r\nConnection: keep-alive");
+        }
+        out.extend_from_slice(b"\r\n\r\n");
+        if !self.head_only {
+            out.extend_from_slice(body);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const DATE: &HttpDate = b"Sun, 06 Nov 1994 08:49:37 GMT";
+
+    fn req(method: Method, version: Version) -> Request<'static> {
+        Request {
+            method,
+            path: "/",
+            version,
+            keep_alive: true,
+            body_len: 0,
+        }
+    }
+
+    #[test]
+    fn keep_alive_response() {
+        let mut out = Vec::new();
+        ResponseWriter::for_request(&mut out, DATE, &req(Method::Get, Version::Http11), true).respond(
+            Status::Ok,
+            &[],
+            "text/plain; charset=utf-8",
+            b"custom metrics",
+        );
+        assert_eq!(
+            out,
+            b"HTTP/1.1 200 OK\r\nDate: Sun, 06 Nov 1994 08:49:37 GMT\r\nContent-Type: text/plain; charset=utf-8\r\n\
+              Content-Length: 14\r\n\r\ncustom metrics"
+        );
+    }
+
+    #[test]
+    fn head_http10_and_extra_headers() {
+        let mut out = Vec::new();
+        ResponseWriter::for_request(&mut out, DATE, &req(Method::Head, Version::Http10), true).respond(
+            Status::MethodNotAllowed,
+            &[("Allow", "GET, HEAD")],
+            "text/plain",
+            b"nope",
+        );
+        assert_eq!(
+            out,
+            b"HTTP/1.1 405 Method Not Allowed\r\nDate: Sun, 06 Nov 1994 08:49:37 GMT\r\nContent-Type: text/plain\r\n\
+              Content-Length: 4\r\nAllow: GET, HEAD\r\nConnection: keep-alive\r\n\r\n"
+        );
+    }
+
+    #[test]
+    fn rejection_closes() {
+        let mut out = Vec::new();
+        ResponseWriter::for_rejection(&mut out, DATE).respond(Status::BadRequest, &[], "text/plain", b"bad\n");
+        let s = String::from_utf8(out).unwrap();
+        assert!(s.starts_with("HTTP/1.1 400 Bad Request\r\n"));
+        assert!(s.ends_with("Content-Length: 4\r\nConnection: close\r\n\r\nbad\n"));
+    }
+}

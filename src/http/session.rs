@@ -1,0 +1,236 @@
+//! `Session`: the protocol state of one connection, turning the bytes read
+//! into responses appended to an output buffer. No I/O happens here, so the
+//! whole state machine runs (and is tested, and benchmarked) on memory.
+
+use super::date::http_date;
+use super::request::{oversized_status, parse, Limits, Parsed};
+use super::response::ResponseWriter;
+use super::Handler;
+
+/// A request head that reaches this many bytes without ending is rejected
+/// (`414` if its request line has not ended, `431` otherwise).
+pub const MAX_HEAD: usize = 8 * 1024;
+
+/// Pending output beyond this stops parsing until it has been written, so a
+/// client cannot queue unbounded responses by pipelining.
+pub const WRITE_HIGH_WATER: usize = 64 * 1024;
+
+/// What one call to [`Session::feed`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Progress {
+    /// Input bytes used up; the rest must be fed again (with more data after it).
+    pub consumed: usize,
+    /// Responses appended to the output buffer.
+    pub responses: usize,
+    /// The last response closes the connection: write the output, then close.
+    pub close: bool,
+    /// The close follows a rejected request, so unread input may remain.
+    pub rejected: bool,
+}
+
+/// Per-connection protocol state.
+#[derive(Debug)]
+pub struct Session {
+    limits: Limits,
+    /// Body bytes of the last request still to be skipped.
+    discard: u64,
+}
+
+impl Session {
+    pub fn new(limits: Limits) -> Session {
+        Session { limits, discard: 0 }
+    }
+
+    /// True between requests: nothing half-read.
+    pub fn is_idle(&self) -> bool {
+        self.discard == 0
+    }
+
+    /// Answers every complete request at the start of `input`, appending the
+    /// responses to `out`, until the input runs out, a response closes the
+    /// connection, or `out` passes [`WRITE_HIGH_WATER`].
+    ///
+    /// `draining` turns every response into the connection's last.
+    pub fn feed<H: Handler + ?Sized>(
+        &mut self,
+        input: &[u8],
+        handler: &H,
+        draining: bool,
+        out: &mut Vec<u8>,
+    ) -> Progress {
+        let mut p = Progress {
+            consumed: 0,
+            responses: 0,
+            close: false,
+            rejected: false,
+        };
+        let mut date = None;
+        while p.consumed < input.len() && out.len() < WRITE_HIGH_WATER {
+            if self.discard > 0 {
+                let skip = self.discard.min((input.len() - p.consumed) as u64);
+                self.discard -= skip;
+                p.consumed += skip as usize;
+                continue;
+            }
+            let rest = &input[p.consumed..];
+            let date = date.get_or_insert_with(http_date);
+            match parse(rest, &self.limits) {
+                Ok(Parsed::Complete(req, len)) => {
+                    p.consumed += len;
+                    p.responses += 1;
+                    let keep_alive = req.keep_alive && !draining;
+                    handler.handle(&req, &mut ResponseWriter::for_request(out, date, &req, keep_alive));
+                    self.discard = req.body_len;
+                    if !keep_alive {
+                        p.close = true;
+                        break;
+                    }
+                }
+                Ok(Parsed::Partial) => {
+                    if rest.len() >= MAX_HEAD {
+                        self.reject(handler, oversized_status(&rest[..MAX_HEAD]), date, out, &mut p);
+                    }
+                    break;
+                }
+                Err(status) => {
+                    self.reject(handler, status, date, out, &mut p);
+                    break;
+                }
+            }
+        }
+        p
+    }
+
+    fn reject<H: Handler + ?Sized>(
+        &mut self,
+        handler: &H,
+        status: super::Status,
+        date: &super::date::HttpDate,
+        out: &mut Vec<u8>,
+        p: &mut Progress,
+    ) {
+        handler.reject(status, &mut ResponseWriter::for_rejection(out, date));
+        p.responses += 1;
+        p.close = true;
+        p.rejected = true;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::http::{Method, Request, Status};
+
+    /// Echoes the path; counts nothing.
+    struct Echo;
+    impl Handler for Echo {
+        fn handle(&self, req: &Request<'_>, res: &mut ResponseWriter<'_>) {
+            let status = if req.method == Method::Other {
+                Status::MethodNotAllowed
+            } else {
+                Status::Ok
+            };
+            res.respond(status, &[], "text/plain", req.path.as_bytes());
+        }
+        fn reject(&self, status: Status, res: &mut ResponseWriter<'_>) {
+            res.respond(status, &[], "text/plain", b"");
+        }
+    }
+
+    const LIMITS: Limits = Limits { max_body: 100 };
+
+    fn feed(s: &mut Session, input: &[u8]) -> (Progress, String) {
+        let mut out = Vec::new();
+        let p = s.feed(input, &Echo, false, &mut out);
+        (p, String::from_utf8(out).unwrap())
+    }
+
+    #[test]
+    fn answers_pipelined_requests_in_order() {
+        let mut s = Session::new(LIMITS);
+        let input = b"GET /a HTTP/1.1\r\nHost: x\r\n\r\nGET /b HTTP/1.1\r\nHost: x\r\n\r\nGET /c HT";
+        let (p, out) = feed(&mut s, input);
+        assert_eq!(
+            p,
+            Progress {
+                consumed: 56,
+                responses: 2,
+                close: false,
+                rejected: false
+            }
+        );
+        let a = out.find("\r\n\r\n/a").unwrap();
+        let b = out.find("\r\n\r\n/b").unwrap();
+        assert!(a < b);
+    }
+
+    #[test]
+    fn skips_bodies_across_feeds() {
+        let mut s = Session::new(LIMITS);
+        let (p, _) = feed(
+            &mut s,
+            b"POST /x HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\n12345",
+        );
+        assert_eq!((p.responses, p.consumed), (1, 54));
+        assert!(!s.is_idle());
+        let (p, out) = feed(&mut s, b"67890GET /y HTTP/1.1\r\nHost: x\r\n\r\n");
+        assert_eq!(p.responses, 1);
+        assert!(out.ends_with("/y"));
+        assert!(s.is_idle());
+    }
+
+    #[test]
+    fn close_stops_processing() {
+        let mut s = Session::new(LIMITS);
+        let (p, out) = feed(
+            &mut s,
+            b"GET /a HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\nGET /b HTTP/1.1\r\nHost: x\r\n\r\n",
+        );
+        assert!(p.close && !p.rejected);
+        assert_eq!(p.responses, 1);
+        assert!(out.contains("Connection: close\r\n") && !out.contains("/b"));
+    }
+
+    #[test]
+    fn draining_closes_after_one_response() {
+        let mut s = Session::new(LIMITS);
+        let mut out = Vec::new();
+        let p = s.feed(
+            b"GET / HTTP/1.1\r\nHost: x\r\n\r\nGET / HTTP/1.1\r\nHost: x\r\n\r\n",
+            &Echo,
+            true,
+            &mut out,
+        );
+        assert_eq!((p.responses, p.close), (1, true));
+    }
+
+    #[test]
+    fn oversized_heads_are_rejected() {
+        let mut s = Session::new(LIMITS);
+        let long_line = format!("GET /{} HTTP/1.1\r\n", "a".repeat(MAX_HEAD));
+        let (p, out) = feed(&mut s, long_line.as_bytes());
+        assert!(p.rejected && out.starts_with("HTTP/1.1 414 "));
+        let big_header = format!("GET / HTTP/1.1\r\nX: {}\r\n", "a".repeat(MAX_HEAD));
+        let (p, out) = feed(&mut Session::new(LIMITS), big_header.as_bytes());
+        assert!(p.rejected && out.starts_with("HTTP/1.1 431 "));
+    }
+
+    #[test]
+    fn bad_request_rejects_and_closes() {
+        let (p, out) = feed(&mut Session::new(LIMITS), b"BAD\x01 / HTTP/1.1\r\n\r\n");
+        assert!(p.close && p.rejected);
+        assert!(out.starts_with("HTTP/1.1 400 Bad Request\r\n") && out.contains("Connection: close"));
+    }
+
+    #[test]
+    fn stops_at_high_water() {
+        let one = b"GET /aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa HTTP/1.1\r\nHost: x\r\n\r\n";
+        let input: Vec<u8> = one.iter().copied().cycle().take(one.len() * 2000).collect();
+        let mut s = Session::new(LIMITS);
+        let mut out = Vec::new();
+        let p = s.feed(&input, &Echo, false, &mut out);
+        assert!(p.responses < 2000 && p.responses > 0);
+        assert!(out.len() >= WRITE_HIGH_WATER && out.len() < WRITE_HIGH_WATER + 1024);
+        assert_eq!(p.consumed, p.responses * one.len());
+    }
+}

@@ -1,0 +1,102 @@
+//! The closed set of status codes this server can answer with.
+//!
+//! Closed on purpose: `total_req_num{status}` has one series per variant, so
+//! no request can ever create a new series.
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Status {
+    Ok,
+    BadRequest,
+    MethodNotAllowed,
+    RequestTimeout,
+    Conflict,
+    PayloadTooLarge,
+    UriTooLong,
+    HeaderFieldsTooLarge,
+    InternalServerError,
+    NotImplemented,
+    ServiceUnavailable,
+    VersionNotSupported,
+}
+
+impl Status {
+    pub const ALL: [Status; 12] = [
+        Status::Ok,
+        Status::BadRequest,
+        Status::MethodNotAllowed,
+        Status::RequestTimeout,
+        Status::Conflict,
+        Status::PayloadTooLarge,
+        Status::UriTooLong,
+        Status::HeaderFieldsTooLarge,
+        Status::InternalServerError,
+        Status::NotImplemented,
+        Status::ServiceUnavailable,
+        Status::VersionNotSupported,
+    ];
+
+    /// Position in [`Status::ALL`]: the index metrics use.
+    pub fn index(self) -> usize {
+        self as usize
+    }
+
+    pub fn code(self) -> u16 {
+        match self {
+            Status::Ok => 200,
+            Status::BadRequest => 400,
+            Status::MethodNotAllowed => 405,
+            Status::RequestTimeout => 408,
+            Status::Conflict => 409,
+            Status::PayloadTooLarge => 413,
+            Status::UriTooLong => 414,
+            Status::HeaderFieldsTooLarge => 431,
+            Status::InternalServerError => 500,
+            Status::NotImplemented => 501,
+            Status::ServiceUnavailable => 503,
+            Status::VersionNotSupported => 505,
+        }
+    }
+
+    /// The code as a label value (`"200"`), the way the seed app labels it.
+    pub fn as_str(self) -> &'static str {
+        &self.status_line()[9..12]
+    }
+
+    pub fn reason(self) -> &'static str {
+        let line = self.status_line();
+        &line[13..line.len() - 2]
+    }
+
+    /// The whole status line, CRLF included.
+    pub fn status_line(self) -> &'static str {
+        match self {
+            Status::Ok => "HTTP/1.1 200 OK\r\n",
+            Status::BadRequest => "HTTP/1.1 400 Bad Request\r\n",
+            Status::MethodNotAllowed => "HTTP/1.1 405 Method Not Allowed\r\n",
+            Status::RequestTimeout => "HTTP/1.1 408 Request Timeout\r\n",
+            Status::Conflict => "HTTP/1.1 409 Conflict\r\n",
+            Status::PayloadTooLarge => "HTTP/1.1 413 Content Too Large\r\n",
+            Status::UriTooLong => "HTTP/1.1 414 URI Too Long\r\n",
+            Status::HeaderFieldsTooLarge => "HTTP/1.1 431 Request Header Fields Too Large\r\n",
+            Status::InternalServerError => "HTTP/1.1 500 Internal Server Error\r\n",
+            Status::NotImplemented => "HTTP/1.1 501 Not Implemented\r\n",
+            Status::ServiceUnavailable => "HTTP/1.1 503 Service Unavailable\r\n",
+            Status::VersionNotSupported => "HTTP/1.1 505 HTTP Version Not Supported\r\n",
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lines_codes_and_indexes_agree() {
+        for (i, s) in Status::ALL.iter().enumerate() {
+            assert_eq!(s.index(), i);
+            assert_eq!(s.as_str(), s.code().to_string());
+            assert_eq!(s.status_line(), format!("HTTP/1.1 {} {}\r\n", s.code(), s.reason()));
+        }
+        assert_eq!(Status::HeaderFieldsTooLarge.reason(), "Request Header Fields Too Large");
+    }
+}

@@ -1,0 +1,62 @@
+//! The `custom-metrics-app` binary: parse flags, build the app, serve until
+//! SIGTERM or SIGINT, drain, exit 0.
+
+use std::sync::Arc;
+
+use custom_metrics_app::app::App;
+use custom_metrics_app::config::Cli;
+use custom_metrics_app::server::{Server, Shutdown};
+use custom_metrics_app::temperature::{SimulatedTemperature, TemperatureSource};
+
+fn main() {
+    let cli = Cli::parse_or_exit(std::env::args_os());
+    let config = cli.server_config();
+    let shutdown = Arc::new(Shutdown::new());
+    let temperature: Arc<dyn TemperatureSource> = Arc::new(SimulatedTemperature::new(cli.sim_start, cli.sim_step));
+    let app = Arc::new(App::new(temperature.clone(), shutdown.clone()));
+
+    let server = match Server::bind(config) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("error: cannot listen on {}: {e}", config.listen);
+            std::process::exit(1);
+        }
+    };
+    eprintln!(
+        "custom-metrics-app {} listening on {} with {} worker(s); temperature source: {} (start {}, step {})",
+        env!("CARGO_PKG_VERSION"),
+        server.local_addr(),
+        config.workers,
+        temperature.name(),
+        cli.sim_start,
+        cli.sim_step,
+    );
+    if let Err(e) = watch_signals(shutdown.clone()) {
+        eprintln!("error: cannot install signal handlers: {e}");
+        std::process::exit(1);
+    }
+    if let Err(e) = server.run(app, shutdown) {
+        eprintln!("error: {e}");
+        std::process::exit(1);
+    }
+    eprintln!("custom-metrics-app: shut down");
+}
+
+/// Triggers `shutdown` on the first SIGTERM or SIGINT, from a small thread of its own.
+fn watch_signals(shutdown: Arc<Shutdown>) -> std::io::Result<()> {
+    use tokio::signal::unix::{signal, SignalKind};
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    let (mut term, mut int) = rt.block_on(async {
+        Ok::<_, std::io::Error>((signal(SignalKind::terminate())?, signal(SignalKind::interrupt())?))
+    })?;
+    std::thread::Builder::new().name("signals".into()).spawn(move || {
+        rt.block_on(async {
+            tokio::select! {
+                _ = term.recv() => eprintln!("SIGTERM: shutting down"),
+                _ = int.recv() => eprintln!("SIGINT: shutting down"),
+            }
+        });
+        shutdown.trigger();
+    })?;
+    Ok(())
+}

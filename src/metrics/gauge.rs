@@ -1,0 +1,195 @@
+//! `Gauge` and `GaugeVec`: `f64` values stored as bits in an `AtomicU64`.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use super::desc::{Desc, MetricType};
+use super::registry::{Collector, Sample, Value};
+
+/// An `f64` that can be set and adjusted from any thread without a lock.
+#[derive(Debug)]
+pub struct AtomicF64(AtomicU64);
+
+impl AtomicF64 {
+    pub fn new(v: f64) -> AtomicF64 {
+        AtomicF64(AtomicU64::new(v.to_bits()))
+    }
+
+    #[inline]
+    pub fn get(&self) -> f64 {
+        f64::from_bits(self.0.load(Ordering::Relaxed))
+    }
+
+    #[inline]
+    pub fn set(&self, v: f64) {
+        self.0.store(v.to_bits(), Ordering::Relaxed);
+    }
+
+    /// Adds `delta` atomically (a CAS loop: concurrent adds are never lost)
+    /// and returns the new value.
+    pub fn add(&self, delta: f64) -> f64 {
+        let mut old = self.0.load(Ordering::Relaxed);
+        loop {
+            let new = f64::from_bits(old) + delta;
+            match self
+                .0
+                .compare_exchange_weak(old, new.to_bits(), Ordering::Relaxed, Ordering::Relaxed)
+            {
+                Ok(_) => return new,
+                Err(actual) => old = actual,
+            }
+        }
+    }
+}
+
+/// A single value that can go up and down.
+pub struct Gauge {
+    desc: Desc,
+    value: AtomicF64,
+}
+
+impl Gauge {
+    /// `desc` must be of type gauge and have no label names.
+    pub fn new(desc: Desc) -> Gauge {
+        assert_eq!(desc.metric_type(), MetricType::Gauge, "Gauge needs a gauge Desc");
+        assert!(desc.label_names().is_empty(), "use GaugeVec for labelled gauges");
+        Gauge {
+            desc,
+            value: AtomicF64::new(0.0),
+        }
+    }
+
+    pub fn get(&self) -> f64 {
+        self.value.get()
+    }
+
+    pub fn set(&self, v: f64) {
+        self.value.set(v);
+    }
+
+    pub fn add(&self, delta: f64) -> f64 {
+        self.value.add(delta)
+    }
+
+    pub fn sub(&self, delta: f64) -> f64 {
+        self.value.add(-delta)
+    }
+}
+
+impl Collector for Gauge {
+    fn desc(&self) -> &Desc {
+        &self.desc
+    }
+
+    fn collect(&self, emit: &mut dyn FnMut(Sample<'_>)) {
+        emit(Sample::new(&[], Value::Float(self.get())));
+    }
+}
+
+/// A family of gauges with a closed, pre-declared set of label values.
+pub struct GaugeVec {
+    desc: Desc,
+    series: Box<[Box<[Box<str>]>]>,
+    values: Box<[AtomicF64]>,
+}
+
+impl GaugeVec {
+    pub fn new(desc: Desc, series: &[&[&str]]) -> GaugeVec {
+        assert_eq!(desc.metric_type(), MetricType::Gauge, "GaugeVec needs a gauge Desc");
+        for values in series {
+            assert_eq!(values.len(), desc.label_names().len(), "label value count mismatch");
+        }
+        GaugeVec {
+            series: series
+                .iter()
+                .map(|vs| vs.iter().map(|v| Box::<str>::from(*v)).collect())
+                .collect(),
+            values: series.iter().map(|_| AtomicF64::new(0.0)).collect(),
+            desc,
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.values.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.values.is_empty()
+    }
+
+    pub fn get(&self, index: usize) -> f64 {
+        self.values[index].get()
+    }
+
+    pub fn set(&self, index: usize, v: f64) {
+        self.values[index].set(v);
+    }
+
+    pub fn add(&self, index: usize, delta: f64) -> f64 {
+        self.values[index].add(delta)
+    }
+
+    pub fn sub(&self, index: usize, delta: f64) -> f64 {
+        self.values[index].add(-delta)
+    }
+}
+
+impl Collector for GaugeVec {
+    fn desc(&self) -> &Desc {
+        &self.desc
+    }
+
+    fn collect(&self, emit: &mut dyn FnMut(Sample<'_>)) {
+        for (values, v) in self.series.iter().zip(self.values.iter()) {
+            emit(Sample::new(values, Value::Float(v.get())));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Arc;
+
+    #[test]
+    fn gauge_set_add_sub() {
+        let g = Gauge::new(Desc::new("t", "", MetricType::Gauge, &[]).unwrap());
+        g.set(50.0);
+        assert_eq!(g.add(10.0), 60.0);
+        assert_eq!(g.sub(25.5), 34.5);
+        g.set(f64::NEG_INFINITY);
+        assert_eq!(g.get(), f64::NEG_INFINITY);
+    }
+
+    #[test]
+    fn concurrent_adds_are_not_lost() {
+        let v = Arc::new(AtomicF64::new(0.0));
+        let ts: Vec<_> = (0..4)
+            .map(|_| {
+                let v = v.clone();
+                std::thread::spawn(move || {
+                    for _ in 0..10_000 {
+                        v.add(1.0);
+                    }
+                })
+            })
+            .collect();
+        for t in ts {
+            t.join().unwrap();
+        }
+        assert_eq!(v.get(), 40_000.0);
+    }
+
+    #[test]
+    fn gauge_vec_indexes_series() {
+        let d = Desc::new("z", "", MetricType::Gauge, &["zone"]).unwrap();
+        let g = GaugeVec::new(d, &[&["a"], &["b"]]);
+        g.set(1, -3.5);
+        g.add(0, 2.0);
+        let mut seen = Vec::new();
+        g.collect(&mut |s| seen.push((s.label_values[0].to_string(), s.value)));
+        assert_eq!(
+            seen,
+            vec![("a".into(), Value::Float(2.0)), ("b".into(), Value::Float(-3.5))]
+        );
+    }
+}

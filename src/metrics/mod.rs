@@ -1,0 +1,20 @@
+//! Lock-free Prometheus metric types, a registry, and the text encoder.
+//!
+//! Layering follows prometheus/client_rust: the metric types (`Counter`,
+//! `CounterVec`, `Gauge`, `GaugeVec`) only hold numbers and know nothing of
+//! encoding; a [`Registry`] keeps collectors in registration order; the
+//! [`encoding`] module walks a registry and writes bytes. Nothing in here knows
+//! about HTTP or sockets.
+
+mod counter;
+mod desc;
+pub mod encoding;
+mod gauge;
+mod registry;
+mod shard;
+
+pub use counter::{Counter, CounterVec};
+pub use desc::{Desc, DescError, MetricType};
+pub use gauge::{AtomicF64, Gauge, GaugeVec};
+pub use registry::{Collector, RegisterError, Registry, Sample, Value};
+pub use shard::set_current_shard;

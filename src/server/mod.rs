@@ -1,0 +1,108 @@
+//! Sockets and threads: listeners, workers, connections, shutdown.
+//!
+//! `Server::bind` opens one `SO_REUSEPORT` listener per worker; `run` starts
+//! one thread with a current-thread tokio runtime per listener and blocks
+//! until the [`Shutdown`] has been triggered and the workers have drained.
+
+mod connection;
+mod listener;
+mod shutdown;
+mod worker;
+
+use std::io;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+pub use shutdown::Shutdown;
+pub use worker::WorkerConfig;
+
+use crate::http::{Handler, Limits};
+
+/// How the server listens and behaves.
+#[derive(Clone, Copy, Debug)]
+pub struct ServerConfig {
+    pub listen: SocketAddr,
+    pub workers: usize,
+    pub limits: Limits,
+    /// How long a shutdown waits for busy connections before closing them.
+    pub shutdown_timeout: Duration,
+}
+
+/// Bound listeners, ready to run.
+pub struct Server {
+    listeners: Vec<std::net::TcpListener>,
+    local_addr: SocketAddr,
+    config: ServerConfig,
+}
+
+impl Server {
+    /// Binds the listeners (fails here, before any thread starts, if the address is taken).
+    pub fn bind(config: ServerConfig) -> io::Result<Server> {
+        let listeners = listener::bind_reuseport(config.listen, config.workers)?;
+        let local_addr = listeners[0].local_addr()?;
+        Ok(Server {
+            listeners,
+            local_addr,
+            config,
+        })
+    }
+
+    /// The bound address (with the real port when port 0 was asked for).
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local_addr
+    }
+
+    /// Serves until `shutdown` is triggered and every worker has drained.
+    pub fn run<H: Handler>(self, handler: Arc<H>, shutdown: Arc<Shutdown>) -> io::Result<()> {
+        for worker in self.start(handler, shutdown)? {
+            let _ = worker.join();
+        }
+        Ok(())
+    }
+
+    /// Serves on background threads; for tests, benchmarks and embedding.
+    pub fn spawn<H: Handler>(self, handler: Arc<H>, shutdown: Arc<Shutdown>) -> io::Result<RunningServer> {
+        let addr = self.local_addr;
+        let workers = self.start(handler, shutdown.clone())?;
+        Ok(RunningServer {
+            addr,
+            shutdown,
+            workers,
+        })
+    }
+
+    fn start<H: Handler>(self, handler: Arc<H>, shutdown: Arc<Shutdown>) -> io::Result<Vec<JoinHandle<()>>> {
+        let config = WorkerConfig {
+            limits: self.config.limits,
+            shutdown_timeout: self.config.shutdown_timeout,
+        };
+        self.listeners
+            .into_iter()
+            .enumerate()
+            .map(|(id, l)| worker::spawn(id, l, handler.clone(), shutdown.clone(), config))
+            .collect()
+    }
+}
+
+/// A server running on background threads.
+pub struct RunningServer {
+    addr: SocketAddr,
+    shutdown: Arc<Shutdown>,
+    workers: Vec<JoinHandle<()>>,
+}
+
+impl RunningServer {
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Triggers the shutdown and waits for the workers to finish.
+    pub fn stop(self) {
+        self.shutdown.trigger();
+        for w in self.workers {
+            let _ = w.join();
+        }
+    }
+}

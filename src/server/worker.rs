@@ -1,0 +1,107 @@
+//! A worker: one thread, one current-thread tokio runtime, one listener.
+//!
+//! Connections never move between threads, so a worker's buffers, counters
+//! shard and date cache are thread-local and taken without locks.
+
+use std::io;
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use tokio::net::TcpListener;
+
+use super::connection::{busy_connections, serve};
+use super::shutdown::Shutdown;
+use crate::http::{Handler, Limits};
+use crate::metrics::set_current_shard;
+
+/// What each worker needs to know.
+#[derive(Clone, Copy, Debug)]
+pub struct WorkerConfig {
+    pub limits: Limits,
+    pub shutdown_timeout: Duration,
+}
+
+pub fn spawn<H: Handler>(
+    id: usize,
+    listener: std::net::TcpListener,
+    handler: Arc<H>,
+    shutdown: Arc<Shutdown>,
+    config: WorkerConfig,
+) -> io::Result<JoinHandle<()>> {
+    std::thread::Builder::new().name(format!("worker-{id}")).spawn(move || {
+        set_current_shard(id);
+        let runtime = match tokio::runtime::Builder::new_current_thread()
+            .enable_io()
+            .enable_time()
+            .build()
+        {
+            Ok(rt) => rt,
+            Err(e) => {
+                eprintln!("worker {id}: cannot start runtime: {e}");
+                return;
+            }
+        };
+        runtime.block_on(run(listener, handler, shutdown, config));
+        // Dropping the runtime closes the connections still open: all idle by
+        // now, or past the shutdown timeout.
+    })
+}
+
+async fn run<H: Handler>(
+    listener: std::net::TcpListener,
+    handler: Arc<H>,
+    shutdown: Arc<Shutdown>,
+    config: WorkerConfig,
+) {
+    let listener = match TcpListener::from_std(listener) {
+        Ok(l) => l,
+        Err(e) => {
+            eprintln!("cannot register listener: {e}");
+            return;
+        }
+    };
+    // The accept loop runs as its own task so that it never polls the
+    // shutdown signal; the signal aborts it instead.
+    let accept = tokio::spawn(accept_loop(listener, handler, shutdown.clone(), config.limits));
+    shutdown.wait().await;
+    accept.abort();
+    let _ = accept.await;
+    let deadline = Instant::now() + config.shutdown_timeout;
+    while busy_connections() > 0 && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
+async fn accept_loop<H: Handler>(listener: TcpListener, handler: Arc<H>, shutdown: Arc<Shutdown>, limits: Limits) {
+    let mut last_log: Option<Instant> = None;
+    loop {
+        match listener.accept().await {
+            Ok((stream, _peer)) => {
+                let handler = handler.clone();
+                let shutdown = shutdown.clone();
+                tokio::spawn(async move { serve(stream, &*handler, &shutdown, limits).await });
+            }
+            Err(e) => {
+                // Out of descriptors or buffers: existing connections keep
+                // being served; retry after a pause, log at most once a second.
+                if last_log.is_none_or(|t| t.elapsed() >= Duration::from_secs(1)) {
+                    eprintln!("accept failed: {e}; retrying");
+                    last_log = Some(Instant::now());
+                }
+                if is_transient(&e) {
+                    continue;
+                }
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+        }
+    }
+}
+
+/// Errors about one connection that died before we took it: retry at once.
+fn is_transient(e: &io::Error) -> bool {
+    matches!(
+        e.kind(),
+        io::ErrorKind::ConnectionAborted | io::ErrorKind::ConnectionReset | io::ErrorKind::Interrupted
+    )
+}
