@@ -75,6 +75,11 @@ impl Session {
             let rest = &input[p.consumed..];
             let date = date.get_or_insert_with(http_date);
             match parse(rest, &self.limits) {
+                Ok(Parsed::Complete(_, len)) if len > MAX_HEAD => {
+                    // The same limit whether the head arrived in one read or many.
+                    self.reject(handler, oversized_status(&rest[..MAX_HEAD]), date, out, &mut p);
+                    break;
+                }
                 Ok(Parsed::Complete(req, len)) => {
                     p.consumed += len;
                     p.responses += 1;

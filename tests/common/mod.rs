@@ -1,0 +1,251 @@
+//! Shared test support: an in-process server on 127.0.0.1:0 and a raw
+//! HTTP/1.1 client that checks the framing of every byte it reads.
+#![allow(dead_code)]
+
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::sync::Arc;
+use std::time::Duration;
+
+use custom_metrics_app::app::App;
+use custom_metrics_app::http::Limits;
+use custom_metrics_app::server::{RunningServer, Server, ServerConfig, Shutdown};
+use custom_metrics_app::temperature::SimulatedTemperature;
+
+pub const IO_TIMEOUT: Duration = Duration::from_secs(10);
+
+pub struct TestServer {
+    pub app: Arc<App>,
+    pub running: Option<RunningServer>,
+    pub addr: SocketAddr,
+}
+
+impl TestServer {
+    pub fn start(workers: usize) -> TestServer {
+        TestServer::start_with(workers, Limits { max_body: 1024 })
+    }
+
+    pub fn start_with(workers: usize, limits: Limits) -> TestServer {
+        let shutdown = Arc::new(Shutdown::new());
+        let app = Arc::new(App::new(
+            Arc::new(SimulatedTemperature::new(50.0, 10.0)),
+            shutdown.clone(),
+        ));
+        let config = ServerConfig {
+            listen: "127.0.0.1:0".parse().unwrap(),
+            workers,
+            limits,
+            shutdown_timeout: Duration::from_secs(5),
+        };
+        let server = Server::bind(config).expect("bind 127.0.0.1:0");
+        let addr = server.local_addr();
+        let running = server.spawn(app.clone(), shutdown).expect("spawn workers");
+        TestServer {
+            app,
+            running: Some(running),
+            addr,
+        }
+    }
+
+    pub fn connect(&self) -> Client {
+        Client::connect(self.addr)
+    }
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        if let Some(r) = self.running.take() {
+            r.stop();
+        }
+    }
+}
+
+/// One parsed response.
+#[derive(Debug, Clone)]
+pub struct Response {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+impl Response {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    pub fn text(&self) -> &str {
+        std::str::from_utf8(&self.body).expect("utf-8 body")
+    }
+}
+
+/// A blocking client over one connection, with a buffer of bytes read ahead.
+pub struct Client {
+    pub stream: TcpStream,
+    buf: Vec<u8>,
+}
+
+impl Client {
+    pub fn connect(addr: SocketAddr) -> Client {
+        let stream = TcpStream::connect_timeout(&addr, IO_TIMEOUT).expect("connect");
+        stream.set_read_timeout(Some(IO_TIMEOUT)).unwrap();
+        stream.set_write_timeout(Some(IO_TIMEOUT)).unwrap();
+        stream.set_nodelay(true).unwrap();
+        Client {
+            stream,
+            buf: Vec::new(),
+        }
+    }
+
+    pub fn send(&mut self, raw: &[u8]) {
+        self.stream.write_all(raw).expect("write request");
+    }
+
+    /// Sends a GET with Host and reads the response.
+    pub fn get(&mut self, path: &str) -> Response {
+        self.request("GET", path)
+    }
+
+    pub fn request(&mut self, method: &str, path: &str) -> Response {
+        self.send(format!("{method} {path} HTTP/1.1\r\nHost: test\r\n\r\n").as_bytes());
+        self.read_response(method == "HEAD")
+    }
+
+    /// Reads one response; panics on bad framing or a timeout.
+    pub fn read_response(&mut self, head_only: bool) -> Response {
+        let head_end = loop {
+            if let Some(i) = find(&self.buf, b"\r\n\r\n") {
+                break i + 4;
+            }
+            self.fill();
+        };
+        let head = std::str::from_utf8(&self.buf[..head_end])
+            .expect("ascii head")
+            .to_owned();
+        let mut lines = head.split("\r\n");
+        let status_line = lines.next().unwrap();
+        assert!(status_line.starts_with("HTTP/1.1 "), "status line {status_line:?}");
+        let status: u16 = status_line[9..12].parse().expect("status code");
+        let headers: Vec<(String, String)> = lines
+            .filter(|l| !l.is_empty())
+            .map(|l| {
+                let (n, v) = l.split_once(": ").expect("header line");
+                (n.to_owned(), v.to_owned())
+            })
+            .collect();
+        let len: usize = headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case("content-length"))
+            .expect("every response has Content-Length")
+            .1
+            .parse()
+            .unwrap();
+        let body_len = if head_only { 0 } else { len };
+        while self.buf.len() < head_end + body_len {
+            self.fill();
+        }
+        let body = self.buf[head_end..head_end + body_len].to_vec();
+        self.buf.drain(..head_end + body_len);
+        Response { status, headers, body }
+    }
+
+    /// True if the server closed the connection (after any bytes still buffered).
+    pub fn is_closed_by_server(&mut self) -> bool {
+        let mut b = [0u8; 1];
+        self.buf.is_empty() && matches!(self.stream.read(&mut b), Ok(0))
+    }
+
+    pub fn leftover(&self) -> &[u8] {
+        &self.buf
+    }
+
+    fn fill(&mut self) {
+        let mut chunk = [0u8; 16 * 1024];
+        let n = self.stream.read(&mut chunk).expect("read response");
+        assert!(
+            n > 0,
+            "server closed mid-response; have {:?}",
+            String::from_utf8_lossy(&self.buf)
+        );
+        self.buf.extend_from_slice(&chunk[..n]);
+    }
+}
+
+pub fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
+    hay.windows(needle.len()).position(|w| w == needle)
+}
+
+/// Parses `name{labels} value` lines of a text exposition into (series, value).
+pub fn samples(exposition: &str) -> Vec<(String, f64)> {
+    exposition
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.is_empty())
+        .map(|l| {
+            let (series, value) = l.rsplit_once(' ').expect("sample line");
+            (series.to_owned(), value.parse().expect("sample value"))
+        })
+        .collect()
+}
+
+pub fn sample(exposition: &str, series: &str) -> Option<f64> {
+    samples(exposition)
+        .into_iter()
+        .find(|(s, _)| s == series)
+        .map(|(_, v)| v)
+}
+
+/// The release or debug binary under test, started with `args` plus
+/// `--listen 127.0.0.1:0`; returns it and the address it logged.
+pub fn spawn_binary(args: &[&str]) -> (std::process::Child, SocketAddr) {
+    spawn_binary_with_env(args, &[])
+}
+
+pub fn spawn_binary_with_env(args: &[&str], env: &[(&str, &str)]) -> (std::process::Child, SocketAddr) {
+    use std::io::BufRead;
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_custom-metrics-app"))
+        .args(["--listen", "127.0.0.1:0"])
+        .args(args)
+        .envs(env.iter().copied())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("start custom-metrics-app");
+    let stderr = child.stderr.take().unwrap();
+    let mut lines = std::io::BufReader::new(stderr).lines();
+    let first = lines.next().expect("a start-up line").expect("utf-8");
+    let addr = first
+        .split_whitespace()
+        .skip_while(|w| *w != "on")
+        .nth(1)
+        .unwrap_or_else(|| panic!("no address in {first:?}"))
+        .parse()
+        .expect("socket address");
+    // Keep draining stderr so the child never blocks on a full pipe.
+    std::thread::spawn(move || for _ in lines {});
+    (child, addr)
+}
+
+/// Whether a test needing an external program must fail (CI) or may skip.
+pub fn require_tool(tool: &str) -> bool {
+    let found = std::process::Command::new("sh")
+        .args(["-c", &format!("command -v {tool}")])
+        .output()
+        .map(|o| o.status.success())
+        .unwrap_or(false);
+    if !found {
+        if std::env::var_os("CI").is_some() {
+            panic!("{tool} is required in CI but was not found");
+        }
+        eprintln!("\n!!!!! SKIPPING: {tool} not installed (apt-get install it; CI does) !!!!!\n");
+    }
+    found
+}
+
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
