@@ -1,0 +1,173 @@
+#!/usr/bin/env bash
+# Validates deploy/ offline, without a cluster:
+#
+#   1. yamllint -s (warnings fail too) on every YAML file under deploy/,
+#      with deploy/.yamllint;
+#   2. the Grafana dashboard JSON parses;
+#   3. `kubectl kustomize` renders deploy/ and deploy/overlays/real-sensors
+#      with no error and no warning (e.g. deprecated fields);
+#   4. consistency checks (tests/deploy/check_deploy.py): selectors, ports,
+#      probes, securityContext, no spec.replicas, HPA targets and behavior,
+#      HPA metrics served by the adapter rules, rules.default false, rate
+#      window >= 4 x scrape interval, release labels, bounded load Jobs, ...;
+#   5. kubernetes-validate --strict on every rendered built-in object and
+#      every load Job, against Kubernetes 1.30 and the newest version the
+#      installed kubernetes-validate ships. Any ERROR fails, and so does any
+#      WARN ("Couldn't find schema": a kind or apiVersion Kubernetes does not
+#      serve, like the seed's autoscaling/v2beta1). The Prometheus Operator's
+#      custom resources (ServiceMonitor, PrometheusRule) have no schema there
+#      and are skipped by kind, explicitly;
+#   6. promtool check rules (when promtool is installed) on the alerts, the
+#      adapter queries as rendered for a Pods request and the dashboard's
+#      expressions: every PromQL expression parses.
+#
+# Usage: scripts/validate-deploy.sh [DEPLOY_DIR]   (default: deploy)
+# Needs: kubectl, yamllint, python3 with PyYAML, kubernetes-validate
+#   (pip install kubernetes-validate; apt-get install -y yamllint kubectl);
+#   optional: promtool (apt-get install -y prometheus).
+# Exit status: 0 when everything passed, 1 when a check failed, 2 when a
+# tool is missing.
+set -uo pipefail
+
+root="$(cd "$(dirname "$0")/.." && pwd)"
+cd "$root" || exit 2
+deploy="${1:-deploy}"
+deploy="${deploy%/}"
+k8s_versions=(1.30.0)
+
+work="$(mktemp -d "${TMPDIR:-/tmp}/validate-deploy.XXXXXX")"
+trap 'rm -rf "$work"' EXIT
+
+failures=0
+step() { printf '\n== %s\n' "$*"; }
+pass() { printf '  ok    %s\n' "$*"; }
+fail() {
+    printf '  FAIL  %s\n' "$*"
+    failures=$((failures + 1))
+}
+
+step "tools"
+missing=0
+for tool in kubectl yamllint python3 kubernetes-validate; do
+    if command -v "$tool" >/dev/null 2>&1; then
+        pass "$tool: $(command -v "$tool")"
+    else
+        fail "$tool not found"
+        missing=1
+    fi
+done
+if ! python3 -c 'import yaml' 2>/dev/null; then
+    fail "python3 cannot import yaml (pip install pyyaml)"
+    missing=1
+fi
+if [ "$missing" = 1 ]; then
+    echo "validate-deploy: missing tools: pip install kubernetes-validate pyyaml; apt-get install -y yamllint (and kubectl)"
+    exit 2
+fi
+kv_version="$(kubernetes-validate --version 2>/dev/null)"
+kv_latest="$(python3 -c 'import kubernetes_validate.utils as u; print(u.latest_version())' 2>/dev/null)"
+if [ -z "$kv_latest" ]; then
+    fail "cannot read the newest schema version of kubernetes-validate"
+    exit 2
+fi
+k8s_versions+=("$kv_latest")
+pass "kubernetes-validate $kv_version; schema versions: ${k8s_versions[*]}"
+
+step "yamllint -s ($deploy/.yamllint)"
+if [ ! -f "$deploy/.yamllint" ]; then
+    fail "$deploy/.yamllint is missing"
+else
+    mapfile -t yaml_files < <(find "$deploy" -type f \( -name '*.yaml' -o -name '*.yml' -o -name .yamllint \) | sort)
+    if out="$(yamllint -s -f parsable -c "$deploy/.yamllint" "${yaml_files[@]}" 2>&1)"; then
+        pass "${#yaml_files[@]} files clean"
+    else
+        printf '%s\n' "$out" | sed 's/^/        /'
+        fail "yamllint"
+    fi
+fi
+
+step "dashboards are JSON"
+mapfile -t json_files < <(find "$deploy" -type f -name '*.json' | sort)
+for f in "${json_files[@]}"; do
+    if out="$(python3 -m json.tool "$f" 2>&1 >/dev/null)"; then
+        pass "$f"
+    else
+        fail "$f: $out"
+    fi
+done
+
+step "kubectl kustomize"
+declare -A renders=([base]="$deploy" [real-sensors]="$deploy/overlays/real-sensors")
+rendered_args=()
+for name in base real-sensors; do
+    dir="${renders[$name]}"
+    if kubectl kustomize "$dir" >"$work/$name.yaml" 2>"$work/$name.err"; then
+        if [ -s "$work/$name.err" ]; then
+            sed 's/^/        /' "$work/$name.err"
+            fail "kubectl kustomize $dir printed warnings"
+        else
+            count="$(grep -c '^kind:' "$work/$name.yaml")"
+            pass "kubectl kustomize $dir: $count objects"
+        fi
+        rendered_args+=(--rendered "$name=$work/$name.yaml")
+    else
+        sed 's/^/        /' "$work/$name.err"
+        fail "kubectl kustomize $dir"
+    fi
+done
+mapfile -t job_files < <(find "$deploy/loadgen" -maxdepth 1 -type f -name '*.yaml' | sort)
+if [ "${#job_files[@]}" -eq 0 ]; then
+    fail "no load Jobs in $deploy/loadgen"
+else
+    pass "load Jobs: ${job_files[*]}"
+fi
+
+step "consistency (tests/deploy/check_deploy.py)"
+if python3 tests/deploy/check_deploy.py --out "$work" "${rendered_args[@]}" \
+    --values "$deploy/prometheus-adapter-values.yaml" --jobs "${job_files[@]}"; then
+    :
+else
+    fail "consistency checks"
+fi
+
+step "kubernetes-validate --strict (${k8s_versions[*]})"
+mapfile -t objects < <(find "$work/objects" -type f -name '*.yaml' 2>/dev/null | sort)
+if [ "${#objects[@]}" -eq 0 ]; then
+    fail "no objects to validate"
+else
+    kv_args=()
+    for v in "${k8s_versions[@]}"; do kv_args+=(-k "$v"); done
+    out="$(cd "$work/objects" && kubernetes-validate --strict "${kv_args[@]}" "${objects[@]##*/}" 2>&1)"
+    rc=$?
+    printf '%s\n' "$out" | sed 's/^/        /'
+    bad="$(printf '%s\n' "$out" | grep -Ec '^(WARN|ERROR|FATAL)' || true)"
+    passed="$(printf '%s\n' "$out" | grep -c '^INFO .* passed' || true)"
+    expected=$((${#objects[@]} * ${#k8s_versions[@]}))
+    if [ "$rc" -ne 0 ] || [ "$bad" -ne 0 ]; then
+        fail "kubernetes-validate: exit $rc, $bad WARN/ERROR line(s) (a missing schema for a built-in kind is a failure)"
+    elif [ "$passed" -ne "$expected" ]; then
+        fail "kubernetes-validate: $passed passes, expected $expected (${#objects[@]} objects x ${#k8s_versions[@]} versions)"
+    else
+        pass "${#objects[@]} objects x ${#k8s_versions[@]} versions: all passed"
+    fi
+fi
+
+step "promtool check rules"
+if ! command -v promtool >/dev/null 2>&1; then
+    echo "  skip  promtool not installed (apt-get install -y prometheus): PromQL syntax not checked"
+elif [ ! -s "$work/promql-rules.yaml" ]; then
+    fail "no PromQL rule file was written"
+elif out="$(promtool check rules "$work/promql-rules.yaml" 2>&1)"; then
+    printf '%s\n' "$out" | sed 's/^/        /'
+    pass "alerts, adapter queries and dashboard expressions parse"
+else
+    printf '%s\n' "$out" | sed 's/^/        /'
+    fail "promtool check rules"
+fi
+
+echo
+if [ "$failures" -ne 0 ]; then
+    echo "validate-deploy: FAILED ($failures problem(s)) in $deploy"
+    exit 1
+fi
+echo "validate-deploy: OK: $deploy lints, renders, is consistent and validates against Kubernetes ${k8s_versions[*]}"
