@@ -37,6 +37,10 @@ pub struct Cli {
     #[arg(long, env = "CMA_MAX_BODY_BYTES", default_value_t = 65_536, value_name = "BYTES")]
     pub max_body_bytes: u64,
 
+    /// Always answer /metrics in the 0.0.4 text format, even to scrapers that prefer OpenMetrics.
+    #[arg(long, env = "CMA_NO_OPENMETRICS")]
+    pub no_openmetrics: bool,
+
     /// Seconds a shutdown (SIGTERM/SIGINT) waits for requests in progress.
     #[arg(long, env = "CMA_SHUTDOWN_TIMEOUT", default_value_t = 20.0, value_name = "SECONDS", value_parser = seconds)]
     pub shutdown_timeout: f64,

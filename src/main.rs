@@ -11,9 +11,11 @@ use custom_metrics_app::temperature::{SimulatedTemperature, TemperatureSource};
 fn main() {
     let cli = Cli::parse_or_exit(std::env::args_os());
     let config = cli.server_config();
+    // One counter shard per worker thread: no more for a scrape to sum.
+    custom_metrics_app::metrics::set_shard_count(config.workers);
     let shutdown = Arc::new(Shutdown::new());
     let temperature: Arc<dyn TemperatureSource> = Arc::new(SimulatedTemperature::new(cli.sim_start, cli.sim_step));
-    let app = Arc::new(App::new(temperature.clone(), shutdown.clone()));
+    let app = Arc::new(App::new(temperature.clone(), shutdown.clone()).with_openmetrics(!cli.no_openmetrics));
 
     let server = match Server::bind(config) {
         Ok(s) => s,

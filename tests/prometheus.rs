@@ -27,16 +27,21 @@ fn temp_dir(tag: &str) -> PathBuf {
 
 /// Starts Prometheus on a free loopback port scraping `target` every second.
 fn start_prometheus(target: std::net::SocketAddr, dir: &std::path::Path) -> (Killed, std::net::SocketAddr) {
+    start_prometheus_jobs(&[("app", target)], dir)
+}
+
+/// Starts Prometheus on a free loopback port with one job per (name, target).
+fn start_prometheus_jobs(
+    jobs: &[(&str, std::net::SocketAddr)],
+    dir: &std::path::Path,
+) -> (Killed, std::net::SocketAddr) {
     let port = free_port();
     let config = dir.join("prometheus.yml");
-    std::fs::write(
-        &config,
-        format!(
-            "global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\nscrape_configs:\n  - job_name: app\n    \
-             static_configs:\n      - targets: ['{target}']\n"
-        ),
-    )
-    .unwrap();
+    let mut yaml = String::from("global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\nscrape_configs:\n");
+    for (job, target) in jobs {
+        yaml += &format!("  - job_name: {job}\n    static_configs:\n      - targets: ['{target}']\n");
+    }
+    std::fs::write(&config, yaml).unwrap();
     let child = Command::new("prometheus")
         .arg(format!("--config.file={}", config.display()))
         .arg(format!("--storage.tsdb.path={}", dir.join("data").display()))
@@ -171,4 +176,93 @@ fn promtool_only_lints_the_seed_counter_name() {
             "unexpected promtool complaint: {line}"
         );
     }
+}
+
+/// The same scripted requests against one server with OpenMetrics on and one
+/// with it off, scraped by the same Prometheus: the stored series names and
+/// the scripted values must not depend on the format.
+#[test]
+fn openmetrics_and_text_store_the_same_series() {
+    if !require_tool("prometheus") {
+        return;
+    }
+    let (om_child, om) = spawn_binary(&["--workers", "1"]);
+    let (text_child, text) = spawn_binary(&["--workers", "1", "--no-openmetrics"]);
+    let (_om_child, _text_child) = (Killed(om_child), Killed(text_child));
+    for addr in [om, text] {
+        let mut c = Client::connect(addr);
+        for _ in 0..4 {
+            c.get("/");
+        }
+        c.get("/cpuTempUp");
+        c.request("PUT", "/");
+    }
+    // Load that keeps going while Prometheus scrapes, so rate() has data.
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let load = {
+        let stop = stop.clone();
+        std::thread::spawn(move || {
+            let mut c = Client::connect(om);
+            let mut sent = 0u64;
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) && sent < 20_000 {
+                assert_eq!(c.get("/load").status, 200);
+                sent += 1;
+                std::thread::sleep(Duration::from_millis(2));
+            }
+            sent
+        })
+    };
+    let dir = temp_dir("prom-formats");
+    let (_prom, prom) = start_prometheus_jobs(&[("om", om), ("text", text)], &dir);
+    for job in ["om", "text"] {
+        wait_for_value(
+            prom,
+            &format!("total_req_num{{job=\"{job}\",api=\"/\",status=\"405\"}}"),
+            1.0,
+        );
+        wait_for_value(prom, &format!("total_req_num{{job=\"{job}\",api=\"cpuTempUp\"}}"), 1.0);
+        wait_for_value(prom, &format!("cpu_temperature_celsius{{job=\"{job}\"}}"), 60.0);
+    }
+    wait_for_value(prom, "total_req_num{job=\"text\",api=\"/\",status=\"200\"}", 4.0);
+    wait_for_value(prom, "http_request_duration_seconds_count{job=\"text\",api=\"/\"}", 5.0);
+    let names = |job: &str| -> Vec<String> {
+        let mut v: Vec<String> = query(prom, &format!("count by (__name__) ({{job=\"{job}\"}})"))
+            .into_iter()
+            .map(|(m, _)| m["__name__"].as_str().unwrap().to_owned())
+            .collect();
+        v.sort();
+        v
+    };
+    let om_names = names("om");
+    assert_eq!(om_names, names("text"));
+    for name in [
+        "total_req_num",
+        "cpu_temperature_celsius",
+        "http_request_duration_seconds_bucket",
+        "process_cpu_seconds_total",
+    ] {
+        assert!(om_names.iter().any(|n| n == name), "{name} stored: {om_names:?}");
+    }
+    assert!(
+        !om_names.iter().any(|n| n == "total_req_num_total"),
+        "no OpenMetrics renaming: {om_names:?}"
+    );
+
+    // A latency quantile from the histogram, over the live load.
+    let start = Instant::now();
+    let p99 = loop {
+        let r = query(
+            prom,
+            "histogram_quantile(0.99, sum by (le) (rate(http_request_duration_seconds_bucket{job=\"om\",api=\"/\"}[5s])))",
+        );
+        if let Some((_, v)) = r.first().filter(|(_, v)| v.is_finite()) {
+            break *v;
+        }
+        assert!(start.elapsed() < Duration::from_secs(30), "no finite p99: {r:?}");
+        std::thread::sleep(Duration::from_millis(250));
+    };
+    assert!(p99 > 0.0 && p99 <= 0.1, "p99 {p99} s within the buckets");
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    assert!(load.join().unwrap() > 0);
+    let _ = std::fs::remove_dir_all(&dir);
 }

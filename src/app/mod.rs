@@ -2,17 +2,19 @@
 //! response. Implements [`Handler`] for the connection layer.
 
 mod api;
+mod negotiate;
 mod request_metrics;
 
 use std::cell::RefCell;
 use std::sync::Arc;
 
 pub use api::Api;
+pub use negotiate::exposition_format;
 pub use request_metrics::RequestMetrics;
 
 use crate::http::{Handler, Method, Request, ResponseWriter, Status};
-use crate::metrics::encoding::{text, write_f64};
-use crate::metrics::Registry;
+use crate::metrics::encoding::{encode, write_f64};
+use crate::metrics::{register_process_metrics, Registry};
 use crate::server::Shutdown;
 use crate::temperature::{Direction, TemperatureGauge, TemperatureSource};
 
@@ -30,6 +32,7 @@ pub struct App {
     requests: RequestMetrics,
     temperature: Arc<dyn TemperatureSource>,
     shutdown: Arc<Shutdown>,
+    openmetrics: bool,
 }
 
 impl App {
@@ -40,12 +43,23 @@ impl App {
         registry
             .register(Arc::new(TemperatureGauge::new(temperature.clone())))
             .expect("distinct metric names");
+        registry
+            .register(requests.duration_collector())
+            .expect("distinct metric names");
+        register_process_metrics(&mut registry).expect("distinct metric names");
         App {
             registry,
             requests,
             temperature,
             shutdown,
+            openmetrics: true,
         }
+    }
+
+    /// Whether scrapes that prefer OpenMetrics get it (on by default).
+    pub fn with_openmetrics(mut self, enabled: bool) -> App {
+        self.openmetrics = enabled;
+        self
     }
 
     pub fn requests(&self) -> &RequestMetrics {
@@ -94,8 +108,9 @@ impl App {
                 }
             }
             Api::Metrics => with_body(|body| {
-                text::encode(&self.registry, body);
-                res.respond(Status::Ok, &[], text::CONTENT_TYPE, body);
+                let format = exposition_format(req.accept, self.openmetrics);
+                encode(&self.registry, format, body);
+                res.respond(Status::Ok, &[], format.content_type(), body);
                 Status::Ok
             }),
             Api::Healthz => {
@@ -120,6 +135,8 @@ impl Handler for App {
         let api = Api::route(req.path);
         let status = self.answer(api, req, res);
         self.requests.count(api, status);
+        self.requests
+            .observe_duration(api, req.received.elapsed().as_secs_f64());
     }
 
     fn reject(&self, status: Status, res: &mut ResponseWriter<'_>) {

@@ -1,6 +1,8 @@
 //! Request-head parsing on httparse, with the framing decisions this server
 //! makes: keep-alive, body length, and which status rejects a bad head.
 
+use std::time::Instant;
+
 use super::status::Status;
 
 /// Headers beyond this count get `431`.
@@ -32,6 +34,10 @@ pub struct Request<'b> {
     pub keep_alive: bool,
     /// Bytes of body that follow the head (to be read and discarded).
     pub body_len: u64,
+    /// The `Accept` header, if any (content negotiation of `/metrics`).
+    pub accept: Option<&'b [u8]>,
+    /// When the bytes that completed this head were read.
+    pub received: Instant,
 }
 
 #[derive(Debug, PartialEq, Eq)]
@@ -49,12 +55,12 @@ pub struct Limits {
     pub max_body: u64,
 }
 
-/// Parses one request head from the start of `buf`.
+/// Parses one request head from the start of `buf`, read at `received`.
 ///
 /// `Err(status)` means the head cannot be answered normally: the caller
 /// answers `status` and closes the connection (the framing of anything after
 /// a bad head is unknown).
-pub fn parse<'b>(buf: &'b [u8], limits: &Limits) -> Result<Parsed<'b>, Status> {
+pub fn parse<'b>(buf: &'b [u8], limits: &Limits, received: Instant) -> Result<Parsed<'b>, Status> {
     let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
     let mut req = httparse::Request::new(&mut headers);
     let len = match req.parse(buf) {
@@ -80,6 +86,7 @@ pub fn parse<'b>(buf: &'b [u8], limits: &Limits) -> Result<Parsed<'b>, Status> {
     let mut content_length: Option<u64> = None;
     let mut chunked = false;
     let mut has_host = false;
+    let mut accept = None;
     for h in req.headers.iter() {
         let name = h.name.as_bytes();
         if name.eq_ignore_ascii_case(b"content-length") {
@@ -99,6 +106,8 @@ pub fn parse<'b>(buf: &'b [u8], limits: &Limits) -> Result<Parsed<'b>, Status> {
                     keep_alive = true;
                 }
             }
+        } else if name.eq_ignore_ascii_case(b"accept") {
+            accept = Some(h.value);
         } else if name.eq_ignore_ascii_case(b"host") {
             if has_host {
                 return Err(Status::BadRequest);
@@ -129,6 +138,8 @@ pub fn parse<'b>(buf: &'b [u8], limits: &Limits) -> Result<Parsed<'b>, Status> {
             version,
             keep_alive,
             body_len,
+            accept,
+            received,
         },
         len,
     ))
@@ -187,6 +198,10 @@ mod tests {
 
     const LIMITS: Limits = Limits { max_body: 1024 };
 
+    fn parse<'b>(raw: &'b [u8], limits: &Limits) -> Result<Parsed<'b>, Status> {
+        super::parse(raw, limits, Instant::now())
+    }
+
     fn ok(raw: &[u8]) -> (Request<'_>, usize) {
         match parse(raw, &LIMITS) {
             Ok(Parsed::Complete(r, n)) => (r, n),
@@ -204,15 +219,12 @@ mod tests {
         let (r, n) = ok(raw);
         assert_eq!(n, 38);
         assert_eq!(
-            r,
-            Request {
-                method: Method::Get,
-                path: "/metrics",
-                version: Version::Http11,
-                keep_alive: true,
-                body_len: 0
-            }
+            (r.method, r.path, r.version, r.keep_alive, r.body_len),
+            (Method::Get, "/metrics", Version::Http11, true, 0)
         );
+        assert_eq!(r.accept, None);
+        let accept = b"GET /metrics HTTP/1.1\r\nHost: a\r\nACCEPT: application/openmetrics-text\r\n\r\n";
+        assert_eq!(ok(accept).0.accept, Some(&b"application/openmetrics-text"[..]));
     }
 
     #[test]

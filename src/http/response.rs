@@ -85,6 +85,8 @@ mod tests {
             version,
             keep_alive: true,
             body_len: 0,
+            accept: None,
+            received: std::time::Instant::now(),
         }
     }
 

@@ -2,6 +2,8 @@
 //! into responses appended to an output buffer. No I/O happens here, so the
 //! whole state machine runs (and is tested, and benchmarked) on memory.
 
+use std::time::Instant;
+
 use super::date::http_date;
 use super::request::{oversized_status, parse, Limits, Parsed};
 use super::response::ResponseWriter;
@@ -65,6 +67,7 @@ impl Session {
             rejected: false,
         };
         let mut date = None;
+        let mut received = None;
         while p.consumed < input.len() && out.len() < WRITE_HIGH_WATER {
             if self.discard > 0 {
                 let skip = self.discard.min((input.len() - p.consumed) as u64);
@@ -74,7 +77,9 @@ impl Session {
             }
             let rest = &input[p.consumed..];
             let date = date.get_or_insert_with(http_date);
-            match parse(rest, &self.limits) {
+            // One clock read (vDSO, no syscall) per batch of bytes read.
+            let received = *received.get_or_insert_with(Instant::now);
+            match parse(rest, &self.limits, received) {
                 Ok(Parsed::Complete(_, len)) if len > MAX_HEAD => {
                     // The same limit whether the head arrived in one read or many.
                     self.reject(handler, oversized_status(&rest[..MAX_HEAD]), date, out, &mut p);

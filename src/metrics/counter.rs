@@ -6,7 +6,7 @@
 
 use super::desc::{Desc, MetricType};
 use super::registry::{Collector, Sample, Value};
-use super::shard::{ShardedCells, DEFAULT_SHARDS};
+use super::shard::{shard_count, ShardedCells};
 
 /// A single monotonic counter.
 pub struct Counter {
@@ -21,7 +21,7 @@ impl Counter {
         assert!(desc.label_names().is_empty(), "use CounterVec for labelled counters");
         Counter {
             desc,
-            cells: ShardedCells::new(1, DEFAULT_SHARDS),
+            cells: ShardedCells::new(1, shard_count()),
         }
     }
 
@@ -74,7 +74,7 @@ impl CounterVec {
             assert_eq!(values.len(), desc.label_names().len(), "label value count mismatch");
         }
         CounterVec {
-            cells: ShardedCells::new(series.len(), DEFAULT_SHARDS),
+            cells: ShardedCells::new(series.len(), shard_count()),
             series: series
                 .iter()
                 .map(|vs| vs.iter().map(|v| Box::<str>::from(*v)).collect())

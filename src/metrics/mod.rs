@@ -10,11 +10,15 @@ mod counter;
 mod desc;
 pub mod encoding;
 mod gauge;
+mod histogram;
+mod process;
 mod registry;
 mod shard;
 
 pub use counter::{Counter, CounterVec};
 pub use desc::{Desc, DescError, MetricType};
 pub use gauge::{AtomicF64, Gauge, GaugeVec};
+pub use histogram::{Buckets, Histogram, HistogramSnapshot, HistogramVec, MAX_BUCKETS};
+pub use process::register_process_metrics;
 pub use registry::{Collector, RegisterError, Registry, Sample, Value};
-pub use shard::set_current_shard;
+pub use shard::{set_current_shard, set_shard_count};

@@ -20,9 +20,29 @@ impl Line {
     }
 }
 
-/// How many shards a sharded metric gets: enough for a typical worker count.
-/// Threads beyond this share shards (still correct, just contended).
-pub(crate) const DEFAULT_SHARDS: usize = 16;
+/// Upper bound on shards per metric; threads beyond it share shards (still
+/// correct, just contended).
+const MAX_SHARDS: usize = 64;
+
+static SHARDS: AtomicUsize = AtomicUsize::new(0);
+
+/// Sets how many shards metrics created from now on get: the number of
+/// threads that increment them (the worker count). Every shard costs memory
+/// and a scrape reads them all, so fewer is cheaper when fewer threads count.
+pub fn set_shard_count(n: usize) {
+    SHARDS.store(n.clamp(1, MAX_SHARDS), Ordering::Relaxed);
+}
+
+/// Shards for a new metric: as set by [`set_shard_count`], else the number
+/// of cores this process may run on.
+pub(crate) fn shard_count() -> usize {
+    match SHARDS.load(Ordering::Relaxed) {
+        0 => std::thread::available_parallelism()
+            .map_or(1, |n| n.get())
+            .clamp(1, MAX_SHARDS),
+        n => n,
+    }
+}
 
 thread_local! {
     static SHARD: Cell<usize> = const { Cell::new(usize::MAX) };
@@ -37,7 +57,7 @@ pub fn set_current_shard(index: usize) {
 }
 
 #[inline]
-fn current_shard() -> usize {
+pub(crate) fn current_shard() -> usize {
     SHARD.with(|s| {
         let v = s.get();
         if v != usize::MAX {
@@ -79,6 +99,17 @@ impl ShardedCells {
         let shard = current_shard() % self.shards;
         let line = &self.lines[shard * self.lines_per_shard + slot / CELLS_PER_LINE];
         line.0[slot % CELLS_PER_LINE].fetch_add(v, Ordering::Relaxed);
+    }
+
+    pub(crate) fn shards(&self) -> usize {
+        self.shards
+    }
+
+    /// The cell of `slot` in `shard` (which wraps around the shard count).
+    #[inline]
+    pub(crate) fn cell(&self, shard: usize, slot: usize) -> &AtomicU64 {
+        let line = &self.lines[(shard % self.shards) * self.lines_per_shard + slot / CELLS_PER_LINE];
+        &line.0[slot % CELLS_PER_LINE]
     }
 
     /// Sum of `slot` over all shards. Wraps like the cells do (after 2^64).

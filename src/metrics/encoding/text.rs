@@ -33,7 +33,7 @@ fn encode_family(collector: &dyn Collector, out: &mut Vec<u8>) {
     collector.collect(&mut |sample| write_sample(desc.name(), desc.label_names(), &sample, out));
 }
 
-fn write_sample(name: &str, label_names: &[Box<str>], s: &Sample<'_>, out: &mut Vec<u8>) {
+pub(super) fn write_sample(name: &str, label_names: &[Box<str>], s: &Sample<'_>, out: &mut Vec<u8>) {
     out.extend_from_slice(name.as_bytes());
     out.extend_from_slice(s.suffix.as_bytes());
     let pairs = label_names
@@ -70,7 +70,7 @@ pub fn escape_label_value(s: &str, out: &mut Vec<u8>) {
     escape(s, out, true);
 }
 
-fn escape(s: &str, out: &mut Vec<u8>, quote: bool) {
+pub(super) fn escape(s: &str, out: &mut Vec<u8>, quote: bool) {
     for &b in s.as_bytes() {
         match b {
             b'\\' => out.extend_from_slice(b"\\\\"),

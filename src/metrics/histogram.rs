@@ -1,0 +1,411 @@
+//! `Histogram` and `HistogramVec`: fixed buckets, lock-free observations on
+//! per-thread shards, and consistent snapshots.
+//!
+//! An observation adds 1 to its bucket, adds the value to the sum (Release),
+//! then adds 1 to the count (Release). A snapshot of one shard reads the count
+//! (Acquire), the sum (Acquire), then the buckets, and is accepted only when
+//! the buckets add up to the count read first: the sum's Acquire makes every
+//! bucket increment of the observations it contains visible, so equal totals
+//! mean buckets, sum and count describe the same observations. A snapshot
+//! that catches an observation half-done retries; after a few tries (only
+//! possible when several threads share a shard and observe without pause) it
+//! takes the bucket total as the count, which still keeps `le="+Inf"` equal to
+//! `_count` and the buckets monotonic.
+
+use std::sync::atomic::Ordering;
+
+use super::desc::{Desc, MetricType};
+use super::encoding::write_f64;
+use super::registry::{Collector, Sample, Value};
+use super::shard::{current_shard, shard_count, ShardedCells};
+
+const SNAPSHOT_TRIES: usize = 64;
+
+/// Bucket upper bounds, sorted, finite, distinct (`+Inf` is implicit).
+#[derive(Debug, Clone)]
+pub struct Buckets {
+    bounds: Box<[f64]>,
+    /// `le` label values, `+Inf` last.
+    labels: Box<[Box<str>]>,
+}
+
+impl Buckets {
+    /// Panics on unsorted, duplicate or non-finite bounds: buckets are a
+    /// programming decision, fixed at start-up.
+    pub fn new(bounds: &[f64]) -> Buckets {
+        assert!(bounds.iter().all(|b| b.is_finite()), "bucket bounds must be finite");
+        assert!(bounds.windows(2).all(|w| w[0] < w[1]), "bucket bounds must increase");
+        let mut labels: Vec<Box<str>> = bounds
+            .iter()
+            .map(|b| {
+                let mut s = Vec::new();
+                write_f64(&mut s, *b);
+                String::from_utf8(s).expect("ascii").into_boxed_str()
+            })
+            .collect();
+        labels.push("+Inf".into());
+        Buckets {
+            bounds: bounds.into(),
+            labels: labels.into(),
+        }
+    }
+
+    pub fn bounds(&self) -> &[f64] {
+        &self.bounds
+    }
+
+    #[inline]
+    fn index(&self, v: f64) -> usize {
+        if v.is_nan() {
+            return self.bounds.len();
+        }
+        // First bound >= v (`le` is inclusive).
+        self.bounds.partition_point(|b| *b < v)
+    }
+}
+
+/// One histogram's cells: per shard, the buckets (non-cumulative, `+Inf`
+/// last), then the sum (f64 bits), then the count.
+struct HistogramCells {
+    cells: ShardedCells,
+    buckets: usize,
+}
+
+/// A consistent reading of one histogram.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HistogramSnapshot {
+    /// Non-cumulative counts per bucket, `+Inf` last.
+    pub buckets: Vec<u64>,
+    pub sum: f64,
+    pub count: u64,
+}
+
+impl HistogramCells {
+    fn new(buckets: usize) -> HistogramCells {
+        HistogramCells {
+            cells: ShardedCells::new(buckets + 3, shard_count()),
+            buckets: buckets + 1,
+        }
+    }
+
+    #[inline]
+    fn observe(&self, bucket: usize, v: f64) {
+        let shard = current_shard();
+        self.cells.cell(shard, bucket).fetch_add(1, Ordering::Relaxed);
+        let sum = self.cells.cell(shard, self.buckets);
+        let mut old = sum.load(Ordering::Relaxed);
+        loop {
+            let new = (f64::from_bits(old) + v).to_bits();
+            match sum.compare_exchange_weak(old, new, Ordering::Release, Ordering::Relaxed) {
+                Ok(_) => break,
+                Err(actual) => old = actual,
+            }
+        }
+        self.cells.cell(shard, self.buckets + 1).fetch_add(1, Ordering::Release);
+    }
+
+    /// Visits each bucket's count (non-cumulative), then returns (sum, count),
+    /// summed over consistent per-shard readings.
+    fn read(&self, bucket_totals: &mut dyn FnMut(usize, u64)) -> (f64, u64) {
+        let (mut sum, mut count) = (0.0, 0u64);
+        for shard in 0..self.cells.shards() {
+            let (s, c) = self.read_shard(shard, bucket_totals);
+            sum += s;
+            count += c;
+        }
+        (sum, count)
+    }
+
+    fn read_shard(&self, shard: usize, bucket_totals: &mut dyn FnMut(usize, u64)) -> (f64, u64) {
+        let cell = |slot| self.cells.cell(shard, slot);
+        let mut counts = [0u64; MAX_BUCKETS + 1];
+        let counts = &mut counts[..self.buckets];
+        for tries in 1.. {
+            let count = cell(self.buckets + 1).load(Ordering::Acquire);
+            let sum = f64::from_bits(cell(self.buckets).load(Ordering::Acquire));
+            for (b, c) in counts.iter_mut().enumerate() {
+                *c = cell(b).load(Ordering::Relaxed);
+            }
+            let total: u64 = counts.iter().sum();
+            if total == count || tries >= SNAPSHOT_TRIES {
+                // After too many tries, the bucket total stands in for the
+                // count, so `+Inf` still equals `_count`.
+                for (b, c) in counts.iter().enumerate() {
+                    bucket_totals(b, *c);
+                }
+                return (sum, total);
+            }
+        }
+        unreachable!("the loop returns by SNAPSHOT_TRIES")
+    }
+
+    fn snapshot(&self) -> HistogramSnapshot {
+        let mut buckets = vec![0u64; self.buckets];
+        let (sum, count) = self.read(&mut |b, v| buckets[b] += v);
+        HistogramSnapshot { buckets, sum, count }
+    }
+}
+
+/// Emits `_bucket{le}` (cumulative), `_sum` and `_count` for one series,
+/// unless it has no observation yet and is not `always` shown (an empty
+/// histogram is a dozen lines of zeros per scrape for nothing).
+/// `scratch` holds the per-bucket totals.
+fn emit_series(
+    cells: &HistogramCells,
+    buckets: &Buckets,
+    labels: &[Box<str>],
+    scratch: &mut [u64],
+    always: bool,
+    emit: &mut dyn FnMut(Sample<'_>),
+) {
+    scratch.fill(0);
+    let (sum, count) = cells.read(&mut |b, v| scratch[b] += v);
+    if count == 0 && !always {
+        return;
+    }
+    let mut cumulative = 0;
+    for (b, le) in buckets.labels.iter().enumerate() {
+        cumulative += scratch[b];
+        emit(Sample {
+            suffix: "_bucket",
+            label_values: labels,
+            extra_label: Some(("le", le)),
+            value: Value::Int(cumulative),
+        });
+    }
+    emit(Sample {
+        suffix: "_sum",
+        label_values: labels,
+        extra_label: None,
+        value: Value::Float(sum),
+    });
+    emit(Sample {
+        suffix: "_count",
+        label_values: labels,
+        extra_label: None,
+        value: Value::Int(count),
+    });
+}
+
+/// Most buckets a histogram may have (the scrape's scratch space is on the stack).
+pub const MAX_BUCKETS: usize = 63;
+
+/// A histogram without labels.
+pub struct Histogram {
+    desc: Desc,
+    buckets: Buckets,
+    cells: HistogramCells,
+}
+
+impl Histogram {
+    pub fn new(desc: Desc, buckets: Buckets) -> Histogram {
+        assert_eq!(
+            desc.metric_type(),
+            MetricType::Histogram,
+            "Histogram needs a histogram Desc"
+        );
+        assert!(
+            desc.label_names().is_empty(),
+            "use HistogramVec for labelled histograms"
+        );
+        assert!(buckets.bounds.len() <= MAX_BUCKETS, "too many buckets");
+        let cells = HistogramCells::new(buckets.bounds.len());
+        Histogram { desc, buckets, cells }
+    }
+
+    #[inline]
+    pub fn observe(&self, v: f64) {
+        self.cells.observe(self.buckets.index(v), v);
+    }
+
+    pub fn snapshot(&self) -> HistogramSnapshot {
+        self.cells.snapshot()
+    }
+}
+
+impl Collector for Histogram {
+    fn desc(&self) -> &Desc {
+        &self.desc
+    }
+
+    fn collect(&self, emit: &mut dyn FnMut(Sample<'_>)) {
+        let mut scratch = [0u64; MAX_BUCKETS + 1];
+        emit_series(
+            &self.cells,
+            &self.buckets,
+            &[],
+            &mut scratch[..self.cells.buckets],
+            true,
+            emit,
+        );
+    }
+}
+
+/// A family of histograms with a closed, pre-declared set of label values;
+/// a series is exposed from its first observation on.
+pub struct HistogramVec {
+    desc: Desc,
+    buckets: Buckets,
+    series: Box<[Box<[Box<str>]>]>,
+    cells: Box<[HistogramCells]>,
+}
+
+impl HistogramVec {
+    pub fn new(desc: Desc, buckets: Buckets, series: &[&[&str]]) -> HistogramVec {
+        assert_eq!(
+            desc.metric_type(),
+            MetricType::Histogram,
+            "HistogramVec needs a histogram Desc"
+        );
+        assert!(buckets.bounds.len() <= MAX_BUCKETS, "too many buckets");
+        for values in series {
+            assert_eq!(values.len(), desc.label_names().len(), "label value count mismatch");
+        }
+        HistogramVec {
+            cells: series
+                .iter()
+                .map(|_| HistogramCells::new(buckets.bounds.len()))
+                .collect(),
+            series: series
+                .iter()
+                .map(|vs| vs.iter().map(|v| Box::<str>::from(*v)).collect())
+                .collect(),
+            buckets,
+            desc,
+        }
+    }
+
+    /// Records `v` in series `index` (its position in `new`'s `series`).
+    #[inline]
+    pub fn observe(&self, index: usize, v: f64) {
+        self.cells[index].observe(self.buckets.index(v), v);
+    }
+
+    pub fn snapshot(&self, index: usize) -> HistogramSnapshot {
+        self.cells[index].snapshot()
+    }
+
+    pub fn buckets(&self) -> &Buckets {
+        &self.buckets
+    }
+}
+
+impl Collector for HistogramVec {
+    fn desc(&self) -> &Desc {
+        &self.desc
+    }
+
+    fn collect(&self, emit: &mut dyn FnMut(Sample<'_>)) {
+        let mut scratch = [0u64; MAX_BUCKETS + 1];
+        for (labels, cells) in self.series.iter().zip(self.cells.iter()) {
+            emit_series(cells, &self.buckets, labels, &mut scratch[..cells.buckets], false, emit);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::AtomicBool;
+    use std::sync::Arc;
+
+    fn hist() -> Histogram {
+        Histogram::new(
+            Desc::new("h", "", MetricType::Histogram, &[]).unwrap(),
+            Buckets::new(&[0.1, 1.0, 10.0]),
+        )
+    }
+
+    #[test]
+    fn buckets_are_inclusive_upper_bounds() {
+        let h = hist();
+        for v in [0.05, 0.1, 0.5, 1.0, 5.0, 10.0, 11.0, f64::INFINITY, f64::NAN, -3.0] {
+            h.observe(v);
+        }
+        let s = h.snapshot();
+        assert_eq!(s.buckets, vec![3, 2, 2, 3]);
+        assert_eq!(s.count, 10);
+        assert!(s.sum.is_nan());
+    }
+
+    #[test]
+    fn le_labels() {
+        let b = Buckets::new(&[0.000001, 0.0005, 1.0, 2.5]);
+        assert_eq!(
+            &*b.labels.iter().map(|l| l.to_string()).collect::<Vec<_>>(),
+            ["1e-6", "0.0005", "1", "2.5", "+Inf"]
+        );
+    }
+
+    #[test]
+    #[should_panic(expected = "increase")]
+    fn rejects_unsorted_bounds() {
+        Buckets::new(&[1.0, 0.5]);
+    }
+
+    #[test]
+    fn collect_is_cumulative() {
+        let h = hist();
+        h.observe(0.5);
+        h.observe(20.0);
+        let mut out = Vec::new();
+        h.collect(&mut |s| out.push((s.suffix.to_string(), s.extra_label.map(|l| l.1.to_string()), s.value)));
+        assert_eq!(
+            out,
+            vec![
+                ("_bucket".into(), Some("0.1".into()), Value::Int(0)),
+                ("_bucket".into(), Some("1".into()), Value::Int(1)),
+                ("_bucket".into(), Some("10".into()), Value::Int(1)),
+                ("_bucket".into(), Some("+Inf".into()), Value::Int(2)),
+                ("_sum".into(), None, Value::Float(20.5)),
+                ("_count".into(), None, Value::Int(2)),
+            ]
+        );
+    }
+
+    #[test]
+    fn snapshots_stay_consistent_under_concurrent_observes() {
+        let h = Arc::new(hist());
+        let stop = Arc::new(AtomicBool::new(false));
+        // Four writers on two shards: shards shared between threads, the hard case.
+        let writers: Vec<_> = (0..4)
+            .map(|t| {
+                let (h, stop) = (h.clone(), stop.clone());
+                std::thread::spawn(move || {
+                    crate::metrics::set_current_shard(t % 2);
+                    let mut n = 0u64;
+                    while !stop.load(Ordering::Relaxed) {
+                        h.observe([0.05, 0.5, 5.0, 50.0][(n % 4) as usize]);
+                        n += 1;
+                    }
+                    n
+                })
+            })
+            .collect();
+        let mut last_count = 0;
+        for _ in 0..2_000 {
+            let mut out = Vec::new();
+            h.collect(&mut |s| out.push(s.value));
+            let counts: Vec<u64> = out
+                .iter()
+                .filter_map(|v| match v {
+                    Value::Int(c) => Some(*c),
+                    _ => None,
+                })
+                .collect();
+            let (buckets, count) = (&counts[..4], counts[4]);
+            assert!(
+                buckets.windows(2).all(|w| w[0] <= w[1]),
+                "cumulative buckets: {buckets:?}"
+            );
+            assert_eq!(buckets[3], count, "+Inf bucket equals _count");
+            assert!(count >= last_count, "count never goes back");
+            last_count = count;
+        }
+        stop.store(true, Ordering::Relaxed);
+        let total: u64 = writers.into_iter().map(|w| w.join().unwrap()).sum();
+        let s = h.snapshot();
+        assert_eq!(s.count, total);
+        assert_eq!(s.buckets.iter().sum::<u64>(), total);
+    }
+}
