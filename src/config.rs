@@ -95,8 +95,11 @@ fn seconds(s: &str) -> Result<f64, String> {
 
 fn sensor_interval(s: &str) -> Result<f64, String> {
     match s.trim().parse::<f64>() {
-        Ok(v) if v.is_finite() && (0.01..=3600.0).contains(&v) => Ok(v),
-        _ => Err("expected seconds between 0.01 and 3600".into()),
+        // Below 0.1 s most hwmon drivers only hand back their cached value
+        // (coretemp refreshes once a second), and the read deadline (half the
+        // interval) would be shorter than a slow ACPI or I2C read.
+        Ok(v) if v.is_finite() && (0.1..=3600.0).contains(&v) => Ok(v),
+        _ => Err("expected seconds between 0.1 and 3600".into()),
     }
 }
 
@@ -234,6 +237,7 @@ mod tests {
             &["x", "--thermal-zone", ""],
             &["x", "--hwmon-sensor", "coretemp"],
             &["x", "--sensor-interval", "0"],
+            &["x", "--sensor-interval", "0.05"],
             &["x", "--sensor-interval", "NaN"],
         ] {
             assert!(Cli::try_parse_from(args).is_err(), "{args:?}");

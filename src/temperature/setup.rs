@@ -178,3 +178,161 @@ fn simulated(config: &TemperatureConfig, why: String) -> TemperatureSetup {
         sampler: None,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::temperature::sysfs::test_dir::TestDir;
+    use crate::temperature::Direction;
+
+    fn config(dir: &TestDir, source: SourceChoice) -> TemperatureConfig {
+        TemperatureConfig {
+            source,
+            thermal_root: dir.path().join("thermal"),
+            hwmon_root: dir.path().join("hwmon"),
+            interval: Duration::from_millis(100),
+            read_timeout: Duration::from_secs(2),
+            ..TemperatureConfig::default()
+        }
+    }
+
+    fn names(setup: &TemperatureSetup) -> Vec<String> {
+        setup.collectors.iter().map(|c| c.desc().name().to_owned()).collect()
+    }
+
+    #[test]
+    fn parses_source_choices() {
+        for (s, c) in [
+            ("simulated", SourceChoice::Simulated),
+            ("thermal", SourceChoice::Thermal),
+            ("hwmon", SourceChoice::Hwmon),
+            (" auto ", SourceChoice::Auto),
+        ] {
+            assert_eq!(s.parse::<SourceChoice>(), Ok(c));
+            assert_eq!(c.to_string(), s.trim());
+        }
+        assert!("Thermal".parse::<SourceChoice>().is_err());
+    }
+
+    #[test]
+    fn auto_without_any_sensor_is_simulated() {
+        let dir = TestDir::new("setup-none");
+        let setup = build_source(&config(&dir, SourceChoice::Auto)).unwrap();
+        assert_eq!(setup.source.name(), "simulated");
+        assert!(setup.collectors.is_empty() && setup.sampler().is_none());
+        assert!(
+            setup
+                .summary
+                .starts_with("simulated (auto: no readable thermal zone under "),
+            "{}",
+            setup.summary
+        );
+        assert_eq!(setup.source.adjust(Direction::Up), Ok(60.0));
+    }
+
+    #[test]
+    fn auto_ignores_zones_and_sensors_that_cannot_be_read() {
+        let dir = TestDir::new("setup-unreadable");
+        dir.write("thermal/thermal_zone0/type", "x86_pkg_temp\n");
+        dir.write("thermal/thermal_zone0/temp", "garbage\n");
+        dir.write("hwmon/hwmon0/name", "coretemp\n");
+        dir.write("hwmon/hwmon0/temp1_input", "\n");
+        let setup = build_source(&config(&dir, SourceChoice::Auto)).unwrap();
+        assert_eq!(setup.source.name(), "simulated");
+    }
+
+    #[test]
+    fn auto_prefers_thermal_then_hwmon() {
+        let dir = TestDir::new("setup-auto");
+        dir.write("hwmon/hwmon0/name", "coretemp\n");
+        dir.write("hwmon/hwmon0/temp1_input", "61000\n");
+        dir.write("thermal/thermal_zone0/type", "acpitz\n");
+        dir.write("thermal/thermal_zone0/temp", "garbage\n");
+        let setup = build_source(&config(&dir, SourceChoice::Auto)).unwrap();
+        assert_eq!(setup.source.name(), "hwmon");
+        assert!(
+            setup.summary.contains("auto: no readable thermal zone under"),
+            "{}",
+            setup.summary
+        );
+        assert!(
+            setup.summary.contains("1 of 1 hwmon sensors readable"),
+            "{}",
+            setup.summary
+        );
+        assert_eq!(setup.source.celsius(), Some(61.0));
+        drop(setup);
+
+        dir.write("thermal/thermal_zone0/temp", "42000\n");
+        let setup = build_source(&config(&dir, SourceChoice::Auto)).unwrap();
+        assert_eq!(setup.source.name(), "thermal");
+        assert!(
+            setup
+                .summary
+                .starts_with("thermal (auto: 1 of 1 thermal zones readable under "),
+            "{}",
+            setup.summary
+        );
+        assert!(
+            setup
+                .summary
+                .contains("from thermal zone cpu, 1 sensor(s) match, 42 °C now"),
+            "{}",
+            setup.summary
+        );
+        assert_eq!(setup.source.celsius(), Some(42.0));
+        assert_eq!(
+            names(&setup),
+            [
+                "thermal_zone_temperature_celsius",
+                "hwmon_temperature_celsius",
+                "temperature_sensor_up",
+                "temperature_sensor_read_errors_total"
+            ]
+        );
+        assert_eq!(
+            setup.source.adjust(Direction::Down),
+            Err(crate::temperature::NotAdjustable(
+                "temperature comes from a real sensor (thermal zone cpu); /cpuTempUp and /cpuTempDown only move the simulated source"
+            ))
+        );
+    }
+
+    #[test]
+    fn an_explicit_source_runs_even_without_sensors() {
+        let dir = TestDir::new("setup-explicit");
+        let mut c = config(&dir, SourceChoice::Thermal);
+        c.thermal_zone = ThermalSelector::Zone("thermal_zone3".into());
+        let setup = build_source(&c).unwrap();
+        assert_eq!(setup.source.name(), "thermal");
+        assert_eq!(setup.source.celsius(), None);
+        assert!(
+            setup.summary.contains("0 sensor(s) match, no reading yet"),
+            "{}",
+            setup.summary
+        );
+        assert!(setup.sampler().is_some());
+
+        // And a zone that shows up later is picked up by a rescan.
+        dir.write("thermal/thermal_zone3/type", "acpitz\n");
+        dir.write("thermal/thermal_zone3/temp", "25000\n");
+        let until = std::time::Instant::now() + Duration::from_secs(10);
+        while setup.source.celsius() != Some(25.0) {
+            assert!(std::time::Instant::now() < until, "zone never picked up");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    #[test]
+    fn simulated_on_request_even_with_sensors() {
+        let dir = TestDir::new("setup-simulated");
+        dir.write("thermal/thermal_zone0/type", "x86_pkg_temp\n");
+        dir.write("thermal/thermal_zone0/temp", "42000\n");
+        let setup = build_source(&config(&dir, SourceChoice::Simulated)).unwrap();
+        assert_eq!(setup.source.name(), "simulated");
+        assert_eq!(
+            setup.summary,
+            "simulated (--temperature-source simulated); start 50, step 10"
+        );
+    }
+}

@@ -28,7 +28,7 @@ mod sensor;
 mod sensor_set;
 mod source;
 #[cfg(test)]
-mod test_dir;
+pub(crate) mod test_dir;
 mod thermal;
 
 pub use reader_pool::{PassReport, MAX_READERS, RESIDENT_READERS};

@@ -82,6 +82,11 @@ struct State {
     pass: u64,
     /// Jobs of the current pass not finished yet.
     pending: usize,
+    /// Sensors being read right now, one per busy reader (capacity
+    /// `MAX_READERS`, so it never grows). Kept apart from the sensor lists
+    /// so that a blocked reader is replaced even after a rescan dropped its
+    /// sensor.
+    in_flight: Vec<Arc<Sensor>>,
     /// Reader threads alive, written-off ones included.
     readers: usize,
     stop: bool,
@@ -96,6 +101,7 @@ impl ReaderPool {
                 queue: VecDeque::new(),
                 pass: 0,
                 pending: 0,
+                in_flight: Vec::with_capacity(MAX_READERS),
                 readers: 0,
                 stop: false,
             }),
@@ -151,9 +157,7 @@ impl ReaderPool {
         let timed_out = write_off_overdue(shared, &mut st, lists);
         PassReport { queued, timed_out }
     }
-}
 
-impl ReaderPool {
     /// Lets the readers go: idle ones exit now, one stuck in a read exits
     /// when the read returns. A pass run after this times out every read.
     pub fn stop(&self) {
@@ -174,27 +178,33 @@ impl Shared {
     }
 }
 
-/// Marks down and counts every sensor whose read is overdue, and replaces
-/// readers blocked past the deadline. Returns how many reads are overdue.
+/// Marks down and counts every listed sensor whose read is overdue, and
+/// replaces the readers blocked past the deadline. Returns how many listed
+/// reads are overdue.
 fn write_off_overdue(shared: &Arc<Shared>, st: &mut State, lists: &[&[Arc<Sensor>]]) -> usize {
     let now = shared.nanos(Instant::now());
     let limit = shared.deadline.as_nanos() as u64;
+    let overdue_since = |sensor: &Sensor| now.saturating_sub(sensor.job.queued_at.load(Ordering::Relaxed)) >= limit;
     let mut overdue = 0;
     for sensor in lists.iter().flat_map(|l| l.iter()) {
-        let job = &sensor.job;
-        let state = job.state.load(Ordering::Relaxed);
-        if state == IDLE || now.saturating_sub(job.queued_at.load(Ordering::Relaxed)) < limit {
-            continue;
+        if sensor.job.state.load(Ordering::Relaxed) != IDLE && overdue_since(sensor) {
+            overdue += 1;
+            sensor.mark_down();
+            shared.errors.inc(sensor.kind().index());
         }
-        overdue += 1;
-        sensor.mark_down();
-        shared.errors.inc(sensor.kind().index());
-        // Only a read in progress holds a thread; a queued one is waiting for
-        // a free reader, which the replacement of a blocked one provides.
-        if state == READING && !job.written_off.load(Ordering::Relaxed) && st.readers < MAX_READERS {
-            job.written_off.store(true, Ordering::Relaxed);
-            spawn_reader(shared, st);
+    }
+    // Only a read in progress holds a thread; a queued one is waiting for a
+    // free reader, which the replacement of a blocked one provides.
+    let mut replacements = 0;
+    for sensor in &st.in_flight {
+        let written_off = &sensor.job.written_off;
+        if overdue_since(sensor) && !written_off.load(Ordering::Relaxed) && st.readers + replacements < MAX_READERS {
+            written_off.store(true, Ordering::Relaxed);
+            replacements += 1;
         }
+    }
+    for _ in 0..replacements {
+        spawn_reader(shared, st);
     }
     overdue
 }
@@ -227,11 +237,15 @@ fn reader_loop(shared: &Arc<Shared>) {
             shared.work.wait(&mut st);
         };
         sensor.job.state.store(READING, Ordering::Relaxed);
+        st.in_flight.push(sensor.clone());
         let failed = MutexGuard::unlocked(&mut st, || sensor.read(&mut buf).is_err());
         if failed {
             shared.errors.inc(sensor.kind().index());
         }
         sensor.job.state.store(IDLE, Ordering::Relaxed);
+        if let Some(i) = st.in_flight.iter().position(|s| Arc::ptr_eq(s, &sensor)) {
+            st.in_flight.swap_remove(i);
+        }
         if pass == st.pass {
             st.pending -= 1;
             if st.pending == 0 {
@@ -314,7 +328,7 @@ mod tests {
             sensor(dir.write("other", "2000\n")),
         ];
         let errors = errors();
-        let deadline = Duration::from_millis(100);
+        let deadline = Duration::from_millis(250);
         let pool = ReaderPool::new(deadline, errors.clone());
 
         let started = Instant::now();
