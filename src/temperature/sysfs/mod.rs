@@ -2,13 +2,13 @@
 //! and hwmon chips (`/sys/class/hwmon`), sampled off the request path.
 //!
 //! How the parts fit:
-//! - [`thermal`] and [`hwmon`] list the sensors under a root (any directory,
-//!   so tests drive everything with fake trees);
-//! - a [`SensorSet`](sensor_set::SensorSet) holds them, rebuilt by rescans
-//!   and published behind one pointer;
-//! - the [`Sampler`] reads them every interval through the
-//!   [`reader_pool`], which keeps a hanging read from stalling anything else;
-//! - [`selection`] says which of them feed `cpu_temperature_celsius`;
+//! - `thermal` and `hwmon` list the sensors under a root (any directory, so
+//!   tests drive everything with fake trees);
+//! - a `SensorSet` holds them, rebuilt by rescans and published behind one
+//!   pointer;
+//! - the [`Sampler`] reads them every interval through the `reader_pool`,
+//!   which keeps a hanging read from stalling anything else;
+//! - a [`Selection`] says which of them feed `cpu_temperature_celsius`;
 //! - [`SensorTemperature`] and the [`exposition`] collectors turn the latest
 //!   values into metrics at scrape time, without touching sysfs.
 //!
@@ -33,6 +33,6 @@ mod thermal;
 
 pub use reader_pool::{PassReport, MAX_READERS, RESIDENT_READERS};
 pub use sampler::{Sampler, SamplerConfig, SamplerOutput, SensorCounts, READ_ERRORS_NAME, RESCAN_EVERY};
-pub use selection::{names_a_cpu, HwmonSelector, Selection, ThermalSelector};
+pub use selection::{HwmonSelector, Selection, ThermalSelector};
 pub use sensor::SensorKind;
 pub use source::SensorTemperature;

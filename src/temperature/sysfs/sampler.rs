@@ -135,10 +135,6 @@ impl Sampler {
         self.core.output.clone()
     }
 
-    pub fn config(&self) -> &SamplerConfig {
-        &self.core.config
-    }
-
     /// Sensors found and readable as of the latest pass.
     pub fn counts(&self) -> SensorCounts {
         let set = self.core.output.sensors.get();
@@ -172,11 +168,6 @@ impl Sampler {
         self.core.run_pass()
     }
 
-    /// Re-lists the sensors now, on the calling thread.
-    pub fn rescan(&self) {
-        self.core.rescan();
-    }
-
     /// Starts the pass thread and the scanner thread.
     pub fn start(&mut self) -> std::io::Result<()> {
         if self.pass_thread.is_some() {
@@ -202,10 +193,11 @@ impl Drop for Sampler {
     fn drop(&mut self) {
         *self.core.stopped.lock() = true;
         self.core.wake.notify_all();
-        self.core.pool.stop();
+        // A pass in progress ends by its deadline at the latest.
         if let Some(t) = self.pass_thread.take() {
             let _ = t.join();
         }
+        self.core.pool.stop();
     }
 }
 

@@ -9,7 +9,7 @@
 
 use std::fs::File;
 use std::os::unix::fs::{FileExt, MetadataExt};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use parking_lot::Mutex;
@@ -101,10 +101,6 @@ impl Sensor {
 
     pub fn kind(&self) -> SensorKind {
         self.kind
-    }
-
-    pub fn path(&self) -> &Path {
-        &self.path
     }
 
     /// Label values, in the family's label order.
