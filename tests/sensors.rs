@@ -207,6 +207,11 @@ fn selectors_pick_the_reported_sensor() {
 #[test]
 fn cross_check_with_node_exporter() {
     let Some(exporter) = node_exporter() else {
+        // CI installs it: a missing reference there is a failure, not a skip.
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "prometheus-node-exporter is required in CI but was not found"
+        );
         // Straight to fd 2: libtest captures eprintln! of passing tests, and
         // a skipped cross-check must show in CI logs.
         let _ = std::io::stderr().write_all(
