@@ -3,12 +3,16 @@
 
 use std::net::SocketAddr;
 use std::num::NonZeroUsize;
+use std::path::PathBuf;
 use std::time::Duration;
+
+use std::str::FromStr;
 
 use clap::Parser;
 
 use crate::http::Limits;
 use crate::server::ServerConfig;
+use crate::temperature::{HwmonSelector, SourceChoice, TemperatureConfig, ThermalSelector};
 
 /// A tiny, fast sample workload for Kubernetes custom-metrics autoscaling.
 ///
@@ -44,6 +48,39 @@ pub struct Cli {
     /// Seconds a shutdown (SIGTERM/SIGINT) waits for requests in progress.
     #[arg(long, env = "CMA_SHUTDOWN_TIMEOUT", default_value_t = 20.0, value_name = "SECONDS", value_parser = seconds)]
     pub shutdown_timeout: f64,
+
+    /// Where cpu_temperature_celsius comes from: simulated, thermal, hwmon, or auto (thermal if a zone is readable,
+    /// else hwmon if a sensor is, else simulated).
+    #[arg(long, env = "CMA_TEMPERATURE_SOURCE", default_value = "auto", value_name = "SOURCE", value_parser = SourceChoice::from_str)]
+    pub temperature_source: SourceChoice,
+
+    /// Directory holding thermal_zoneN/ (a host's /sys/class/thermal mounted elsewhere, or a fake tree).
+    #[arg(
+        long,
+        env = "CMA_THERMAL_ROOT",
+        default_value = "/sys/class/thermal",
+        value_name = "DIR"
+    )]
+    pub thermal_root: PathBuf,
+
+    /// Directory holding hwmonN/.
+    #[arg(long, env = "CMA_HWMON_ROOT", default_value = "/sys/class/hwmon", value_name = "DIR")]
+    pub hwmon_root: PathBuf,
+
+    /// Zones behind cpu_temperature_celsius with the thermal source (the hottest readable one counts): cpu (zones
+    /// whose type names a CPU, else all), max (all), a zone (thermal_zone2) or a type (x86_pkg_temp).
+    #[arg(long, env = "CMA_THERMAL_ZONE", default_value = "cpu", value_name = "SELECTOR", value_parser = ThermalSelector::from_str)]
+    pub thermal_zone: ThermalSelector,
+
+    /// Sensors behind cpu_temperature_celsius with the hwmon source (the hottest readable one counts): cpu (sensors
+    /// of CPU chips such as coretemp or k10temp, else all), max (all), or CHIP/SENSOR (coretemp/Package id 0,
+    /// coretemp/temp1).
+    #[arg(long, env = "CMA_HWMON_SENSOR", default_value = "cpu", value_name = "SELECTOR", value_parser = HwmonSelector::from_str)]
+    pub hwmon_sensor: HwmonSelector,
+
+    /// Seconds between two sensor sampling passes; a read not done within half of it counts as timed out.
+    #[arg(long, env = "CMA_SENSOR_INTERVAL", default_value_t = 1.0, value_name = "SECONDS", value_parser = sensor_interval)]
+    pub sensor_interval: f64,
 }
 
 fn finite(s: &str) -> Result<f64, String> {
@@ -57,6 +94,16 @@ fn seconds(s: &str) -> Result<f64, String> {
     match s.trim().parse::<f64>() {
         Ok(v) if v.is_finite() && (0.0..=3600.0).contains(&v) => Ok(v),
         _ => Err("expected seconds between 0 and 3600".into()),
+    }
+}
+
+fn sensor_interval(s: &str) -> Result<f64, String> {
+    match s.trim().parse::<f64>() {
+        // Below 0.1 s most hwmon drivers only hand back their cached value
+        // (coretemp refreshes once a second), and the read deadline (half the
+        // interval) would be shorter than a slow ACPI or I2C read.
+        Ok(v) if v.is_finite() && (0.1..=3600.0).contains(&v) => Ok(v),
+        _ => Err("expected seconds between 0.1 and 3600".into()),
     }
 }
 
@@ -96,6 +143,21 @@ impl Cli {
             shutdown_timeout: Duration::from_secs_f64(self.shutdown_timeout),
         }
     }
+
+    pub fn temperature_config(&self) -> TemperatureConfig {
+        let interval = Duration::from_secs_f64(self.sensor_interval);
+        TemperatureConfig {
+            source: self.temperature_source,
+            sim_start: self.sim_start,
+            sim_step: self.sim_step,
+            thermal_root: self.thermal_root.clone(),
+            hwmon_root: self.hwmon_root.clone(),
+            thermal_zone: self.thermal_zone.clone(),
+            hwmon_sensor: self.hwmon_sensor.clone(),
+            interval,
+            read_timeout: interval / 2,
+        }
+    }
 }
 
 #[cfg(test)]
@@ -108,6 +170,54 @@ mod tests {
         assert_eq!(cli.listen, "0.0.0.0:3000".parse().unwrap());
         assert_eq!((cli.sim_start, cli.sim_step), (50.0, 10.0));
         assert!(cli.server_config().workers >= 1);
+        let t = cli.temperature_config();
+        assert_eq!(t.source, SourceChoice::Auto);
+        assert_eq!(t.thermal_root, PathBuf::from("/sys/class/thermal"));
+        assert_eq!(t.hwmon_root, PathBuf::from("/sys/class/hwmon"));
+        assert_eq!(
+            (t.thermal_zone, t.hwmon_sensor),
+            (ThermalSelector::Cpu, HwmonSelector::Cpu)
+        );
+        assert_eq!(
+            (t.interval, t.read_timeout),
+            (Duration::from_secs(1), Duration::from_millis(500))
+        );
+    }
+
+    #[test]
+    fn sensor_flags() {
+        let cli = Cli::try_parse_from([
+            "x",
+            "--temperature-source",
+            "hwmon",
+            "--thermal-root",
+            "/host/sys/class/thermal",
+            "--hwmon-root",
+            "/host/sys/class/hwmon",
+            "--thermal-zone",
+            "x86_pkg_temp",
+            "--hwmon-sensor",
+            "coretemp/Package id 0",
+            "--sensor-interval",
+            "0.25",
+        ])
+        .unwrap();
+        let t = cli.temperature_config();
+        assert_eq!(t.source, SourceChoice::Hwmon);
+        assert_eq!(t.thermal_root, PathBuf::from("/host/sys/class/thermal"));
+        assert_eq!(t.hwmon_root, PathBuf::from("/host/sys/class/hwmon"));
+        assert_eq!(t.thermal_zone, ThermalSelector::Type("x86_pkg_temp".into()));
+        assert_eq!(
+            t.hwmon_sensor,
+            HwmonSelector::Sensor {
+                chip: "coretemp".into(),
+                sensor: "Package id 0".into()
+            }
+        );
+        assert_eq!(
+            (t.interval, t.read_timeout),
+            (Duration::from_millis(250), Duration::from_millis(125))
+        );
     }
 
     #[test]
@@ -127,6 +237,12 @@ mod tests {
             &["x", "--sim-start", "inf"],
             &["x", "--shutdown-timeout", "-1"],
             &["x", "--bogus"],
+            &["x", "--temperature-source", "sensors"],
+            &["x", "--thermal-zone", ""],
+            &["x", "--hwmon-sensor", "coretemp"],
+            &["x", "--sensor-interval", "0"],
+            &["x", "--sensor-interval", "0.05"],
+            &["x", "--sensor-interval", "NaN"],
         ] {
             assert!(Cli::try_parse_from(args).is_err(), "{args:?}");
         }

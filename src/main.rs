@@ -6,7 +6,7 @@ use std::sync::Arc;
 use custom_metrics_app::app::App;
 use custom_metrics_app::config::Cli;
 use custom_metrics_app::server::{Server, Shutdown};
-use custom_metrics_app::temperature::{SimulatedTemperature, TemperatureSource};
+use custom_metrics_app::temperature::build_source;
 
 fn main() {
     let cli = Cli::parse_or_exit(std::env::args_os());
@@ -14,8 +14,22 @@ fn main() {
     // One counter shard per worker thread: no more for a scrape to sum.
     custom_metrics_app::metrics::set_shard_count(config.workers);
     let shutdown = Arc::new(Shutdown::new());
-    let temperature: Arc<dyn TemperatureSource> = Arc::new(SimulatedTemperature::new(cli.sim_start, cli.sim_step));
-    let app = Arc::new(App::new(temperature.clone(), shutdown.clone()).with_openmetrics(!cli.no_openmetrics));
+    // Kept until exit: dropping it would stop the sensor sampler.
+    let temperature = match build_source(&cli.temperature_config()) {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("error: cannot start the temperature sampler: {e}");
+            std::process::exit(1);
+        }
+    };
+    let app = Arc::new(
+        App::with_collectors(
+            temperature.source.clone(),
+            temperature.collectors.clone(),
+            shutdown.clone(),
+        )
+        .with_openmetrics(!cli.no_openmetrics),
+    );
 
     let server = match Server::bind(config) {
         Ok(s) => s,
@@ -25,13 +39,11 @@ fn main() {
         }
     };
     eprintln!(
-        "custom-metrics-app {} listening on {} with {} worker(s); temperature source: {} (start {}, step {})",
+        "custom-metrics-app {} listening on {} with {} worker(s); temperature source: {}",
         env!("CARGO_PKG_VERSION"),
         server.local_addr(),
         config.workers,
-        temperature.name(),
-        cli.sim_start,
-        cli.sim_step,
+        temperature.summary,
     );
     if let Err(e) = watch_signals(shutdown.clone()) {
         eprintln!("error: cannot install signal handlers: {e}");
@@ -41,6 +53,7 @@ fn main() {
         eprintln!("error: {e}");
         std::process::exit(1);
     }
+    drop(temperature);
     eprintln!("custom-metrics-app: shut down");
 }
 

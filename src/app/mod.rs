@@ -14,7 +14,7 @@ pub use request_metrics::RequestMetrics;
 
 use crate::http::{Handler, Method, Request, ResponseWriter, Status};
 use crate::metrics::encoding::{encode, write_f64};
-use crate::metrics::{register_process_metrics, Registry};
+use crate::metrics::{register_process_metrics, Collector, Registry};
 use crate::server::Shutdown;
 use crate::temperature::{Direction, TemperatureGauge, TemperatureSource};
 
@@ -37,12 +37,25 @@ pub struct App {
 
 impl App {
     pub fn new(temperature: Arc<dyn TemperatureSource>, shutdown: Arc<Shutdown>) -> App {
+        App::with_collectors(temperature, Vec::new(), shutdown)
+    }
+
+    /// Like [`App::new`], with `extra` families (a real temperature source's
+    /// sensor metrics) registered after the seed's two.
+    pub fn with_collectors(
+        temperature: Arc<dyn TemperatureSource>,
+        extra: Vec<Arc<dyn Collector>>,
+        shutdown: Arc<Shutdown>,
+    ) -> App {
         let requests = RequestMetrics::new();
         let mut registry = Registry::new();
         registry.register(requests.collector()).expect("first registration");
         registry
             .register(Arc::new(TemperatureGauge::new(temperature.clone())))
             .expect("distinct metric names");
+        for collector in extra {
+            registry.register(collector).expect("distinct metric names");
+        }
         registry
             .register(requests.duration_collector())
             .expect("distinct metric names");

@@ -1,14 +1,18 @@
 //! Where `cpu_temperature_celsius` comes from.
 //!
 //! A [`TemperatureSource`] is the one abstraction the HTTP side sees: the
-//! simulated source of the seed app today, real sysfs sensors later, plugged
-//! in without touching HTTP code.
+//! simulated source of the seed app, or real sysfs sensors ([`sysfs`]),
+//! chosen by [`build_source`] from the configuration.
 
 mod gauge;
+mod setup;
 mod simulated;
+pub mod sysfs;
 
 pub use gauge::TemperatureGauge;
+pub use setup::{build_source, SourceChoice, TemperatureConfig, TemperatureSetup};
 pub use simulated::SimulatedTemperature;
+pub use sysfs::{HwmonSelector, SensorTemperature, ThermalSelector};
 
 /// Which way `/cpuTempUp` and `/cpuTempDown` move the temperature.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -23,7 +27,7 @@ pub struct NotAdjustable(pub &'static str);
 
 /// A temperature reading, cheap enough to call on every scrape.
 pub trait TemperatureSource: Send + Sync {
-    /// Short name for logs and docs (`simulated`).
+    /// Short name for logs and docs (`simulated`, `thermal`, `hwmon`).
     fn name(&self) -> &'static str;
     /// The current temperature in degrees Celsius, or `None` while unknown.
     fn celsius(&self) -> Option<f64>;

@@ -204,8 +204,18 @@ pub fn spawn_binary(args: &[&str]) -> (std::process::Child, SocketAddr) {
 
 pub fn spawn_binary_with_env(args: &[&str], env: &[(&str, &str)]) -> (std::process::Child, SocketAddr) {
     use std::io::BufRead;
+    // The simulated source unless the test picks one: a developer machine may
+    // have real sensors, which `auto` would prefer.
+    let picks_source =
+        args.contains(&"--temperature-source") || env.iter().any(|(k, _)| *k == "CMA_TEMPERATURE_SOURCE");
+    let default_source: &[&str] = if picks_source {
+        &[]
+    } else {
+        &["--temperature-source", "simulated"]
+    };
     let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_custom-metrics-app"))
         .args(["--listen", "127.0.0.1:0"])
+        .args(default_source)
         .args(args)
         .envs(env.iter().copied())
         .stderr(std::process::Stdio::piped())

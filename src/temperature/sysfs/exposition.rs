@@ -1,0 +1,96 @@
+//! The sensor metric families, read at scrape time from what the sampler
+//! published: `thermal_zone_temperature_celsius{zone,type}`,
+//! `hwmon_temperature_celsius{chip,sensor,label}` and `temperature_sensor_up`.
+//! (`temperature_sensor_read_errors_total` is the sampler's `CounterVec`.)
+//!
+//! A sensor that is down has no sample, like `cpu_temperature_celsius`: a
+//! stale number would look like a live one, and NaN becomes 0 in
+//! prometheus-adapter. Series come and go with the sensors a rescan finds;
+//! the registry stays fixed because each family is one collector.
+
+use std::sync::Arc;
+
+use super::sampler::SamplerOutput;
+use super::sensor::SensorKind;
+use crate::metrics::{Collector, Desc, MetricType, Sample, Value};
+
+pub const THERMAL_NAME: &str = "thermal_zone_temperature_celsius";
+pub const HWMON_NAME: &str = "hwmon_temperature_celsius";
+pub const UP_NAME: &str = "temperature_sensor_up";
+
+/// Every readable sensor of one kind.
+pub struct SensorTemperatures {
+    desc: Desc,
+    kind: SensorKind,
+    output: Arc<SamplerOutput>,
+}
+
+impl SensorTemperatures {
+    pub fn new(kind: SensorKind, output: Arc<SamplerOutput>) -> SensorTemperatures {
+        let desc = match kind {
+            SensorKind::Thermal => Desc::new(
+                THERMAL_NAME,
+                "Temperature of each readable thermal zone, in degrees Celsius.",
+                MetricType::Gauge,
+                &["zone", "type"],
+            ),
+            SensorKind::Hwmon => Desc::new(
+                HWMON_NAME,
+                "Temperature of each readable hwmon temperature sensor, in degrees Celsius.",
+                MetricType::Gauge,
+                &["chip", "sensor", "label"],
+            ),
+        }
+        .expect("constant metric name is valid");
+        SensorTemperatures { desc, kind, output }
+    }
+}
+
+impl Collector for SensorTemperatures {
+    fn desc(&self) -> &Desc {
+        &self.desc
+    }
+
+    fn collect(&self, emit: &mut dyn FnMut(Sample<'_>)) {
+        let set = self.output.sensors.get();
+        let sensors = match self.kind {
+            SensorKind::Thermal => &set.zones,
+            SensorKind::Hwmon => &set.hwmon,
+        };
+        for sensor in sensors {
+            if let Some(v) = sensor.celsius() {
+                emit(Sample::new(sensor.labels(), Value::Float(v)));
+            }
+        }
+    }
+}
+
+/// 1 while a selected sensor is readable, 0 while none is.
+pub struct SensorUp {
+    desc: Desc,
+    output: Arc<SamplerOutput>,
+}
+
+impl SensorUp {
+    pub fn new(output: Arc<SamplerOutput>) -> SensorUp {
+        let desc = Desc::new(
+            UP_NAME,
+            "1 while the sensor behind cpu_temperature_celsius is readable, 0 while it is not.",
+            MetricType::Gauge,
+            &[],
+        )
+        .expect("constant metric name is valid");
+        SensorUp { desc, output }
+    }
+}
+
+impl Collector for SensorUp {
+    fn desc(&self) -> &Desc {
+        &self.desc
+    }
+
+    fn collect(&self, emit: &mut dyn FnMut(Sample<'_>)) {
+        let up = self.output.selected_celsius().is_some();
+        emit(Sample::new(&[], Value::Float(if up { 1.0 } else { 0.0 })));
+    }
+}

@@ -1,0 +1,141 @@
+//! Proves the sensor side allocates nothing in steady state: a counting
+//! global allocator watches the whole process while sampling passes read a
+//! fake tree (a hanging sensor, a missing file and garbage included) and while the
+//! sensor families are encoded as a scrape would.
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use custom_metrics_app::metrics::encoding::text;
+use custom_metrics_app::metrics::Registry;
+use custom_metrics_app::temperature::sysfs::exposition::{SensorTemperatures, SensorUp};
+use custom_metrics_app::temperature::sysfs::{
+    Sampler, SamplerConfig, Selection, SensorKind, ThermalSelector, RESIDENT_READERS,
+};
+
+struct CountingAllocator;
+
+static ALLOCATIONS: AtomicU64 = AtomicU64::new(0);
+
+// SAFETY: forwards to the system allocator unchanged; only counts.
+unsafe impl GlobalAlloc for CountingAllocator {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        unsafe { System.alloc(layout) }
+    }
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        unsafe { System.alloc_zeroed(layout) }
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        unsafe { System.dealloc(ptr, layout) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: CountingAllocator = CountingAllocator;
+
+fn allocations() -> u64 {
+    ALLOCATIONS.load(Ordering::SeqCst)
+}
+
+/// The only test in this binary, so nothing else allocates while it measures.
+#[test]
+fn sampling_and_scraping_allocate_nothing_in_steady_state() {
+    let root = std::env::temp_dir().join(format!("cma-sampling-alloc-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&root);
+    let write = |rel: &str, text: &str| {
+        let path = root.join(rel);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    };
+    for n in 0..8 {
+        write(&format!("thermal/thermal_zone{n}/type"), "acpitz\n");
+        write(
+            &format!("thermal/thermal_zone{n}/temp"),
+            &format!("{}\n", 40_000 + n * 1_111),
+        );
+    }
+    write("thermal/thermal_zone8/type", "x86_pkg_temp\n");
+    mkfifo(&root.join("thermal/thermal_zone8/temp")); // hangs for good
+    write("thermal/thermal_zone9/type", "acpitz\n"); // no temp: a failed open(2) every pass
+    for chip in 0..3 {
+        write(&format!("hwmon/hwmon{chip}/name"), "coretemp\n");
+        for n in 1..=4 {
+            write(
+                &format!("hwmon/hwmon{chip}/temp{n}_input"),
+                &format!("{}\n", 30_000 + n * 500),
+            );
+            write(&format!("hwmon/hwmon{chip}/temp{n}_label"), &format!("Core {n}\n"));
+        }
+    }
+    write("hwmon/hwmon0/temp5_input", "garbage\n");
+
+    let sampler = Sampler::new(SamplerConfig {
+        thermal_root: root.join("thermal"),
+        hwmon_root: root.join("hwmon"),
+        interval: Duration::from_secs(1),
+        read_timeout: Duration::from_millis(20),
+    });
+    sampler.select(Selection::Thermal(ThermalSelector::Max));
+    let output = sampler.output();
+    let mut registry = Registry::new();
+    registry
+        .register(Arc::new(SensorTemperatures::new(SensorKind::Thermal, output.clone())))
+        .unwrap();
+    registry
+        .register(Arc::new(SensorTemperatures::new(SensorKind::Hwmon, output.clone())))
+        .unwrap();
+    registry.register(Arc::new(SensorUp::new(output.clone()))).unwrap();
+    registry.register(output.errors.clone()).unwrap();
+    let mut body = Vec::with_capacity(64 * 1024);
+
+    // Warm-up: the hung read is written off (one replacement thread), thread
+    // locals and lock tables settle.
+    for _ in 0..10 {
+        sampler.run_pass();
+        body.clear();
+        text::encode(&registry, &mut body);
+    }
+    assert_eq!(sampler.reader_threads(), RESIDENT_READERS + 1);
+    assert_eq!(output.selected_celsius(), Some(47.777));
+
+    let before = allocations();
+    for _ in 0..200 {
+        let report = sampler.run_pass();
+        assert_eq!(
+            (report.queued, report.timed_out),
+            (22, 1),
+            "every sensor but the hung one"
+        );
+    }
+    let during_passes = allocations() - before;
+
+    let before = allocations();
+    for _ in 0..200 {
+        body.clear();
+        text::encode(&registry, &mut body);
+    }
+    let during_scrapes = allocations() - before;
+
+    assert_eq!(during_passes, 0, "allocations in 200 sampling passes");
+    assert_eq!(during_scrapes, 0, "allocations in 200 encodings of the sensor families");
+    let exposition = String::from_utf8(body).unwrap();
+    assert!(exposition.contains("thermal_zone_temperature_celsius{zone=\"thermal_zone7\",type=\"acpitz\"} 47.777\n"));
+    assert!(exposition.contains("temperature_sensor_up 1\n"));
+    let _ = std::fs::remove_dir_all(&root);
+}
+
+fn mkfifo(path: &Path) {
+    use std::os::unix::ffi::OsStrExt;
+    let c = std::ffi::CString::new(PathBuf::from(path).as_os_str().as_bytes()).unwrap();
+    // SAFETY: `c` is a valid NUL-terminated path for the call.
+    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0, "mkfifo");
+}
