@@ -8,9 +8,10 @@ use std::time::Duration;
 
 use std::str::FromStr;
 
-use clap::Parser;
+use clap::{Parser, Subcommand};
 
 use crate::http::Limits;
+use crate::loadgen::LoadgenArgs;
 use crate::server::ServerConfig;
 use crate::temperature::{HwmonSelector, SourceChoice, TemperatureConfig, ThermalSelector};
 
@@ -18,9 +19,23 @@ use crate::temperature::{HwmonSelector, SourceChoice, TemperatureConfig, Thermal
 ///
 /// Serves `/` ("custom metrics"), `/cpuTempUp`, `/cpuTempDown`, `/metrics`
 /// (Prometheus text format), `/healthz` and `/readyz`.
+/// `custom-metrics-app loadgen --help` describes the load generator.
+// Without a subcommand the flags configure the server, exactly as before the
+// subcommand existed; server flags before `loadgen` are an error rather than
+// silently ignored (`args_conflicts_with_subcommands`).
 #[derive(Parser, Debug, Clone)]
-#[command(name = "custom-metrics-app", version, about, long_about = None)]
+#[command(
+    name = "custom-metrics-app",
+    version,
+    about,
+    long_about = None,
+    args_conflicts_with_subcommands = true,
+    disable_help_subcommand = true
+)]
 pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+
     /// Address to listen on (IPv4 or [IPv6]:port).
     #[arg(long, env = "CMA_LISTEN", default_value = "0.0.0.0:3000", value_name = "ADDR")]
     pub listen: SocketAddr,
@@ -83,6 +98,28 @@ pub struct Cli {
     pub sensor_interval: f64,
 }
 
+/// Clap's message (its first paragraph: the error and, for some errors, the
+/// missing flags or the possible values on the lines below) as one line.
+fn one_line(rendered: &str) -> String {
+    let words: Vec<&str> = rendered
+        .lines()
+        .take_while(|l| !l.trim().is_empty())
+        .map(str::trim)
+        .collect();
+    if words.is_empty() {
+        "error: invalid arguments".into()
+    } else {
+        words.join(" ")
+    }
+}
+
+/// What the binary does instead of serving.
+#[derive(Subcommand, Debug, Clone)]
+pub enum Command {
+    /// Send requests to a URL at a fixed rate for a fixed time, then print a summary.
+    Loadgen(LoadgenArgs),
+}
+
 fn finite(s: &str) -> Result<f64, String> {
     match s.trim().parse::<f64>() {
         Ok(v) if v.is_finite() => Ok(v),
@@ -115,14 +152,18 @@ impl Cli {
         I: IntoIterator<Item = T>,
         T: Into<std::ffi::OsString> + Clone,
     {
-        match Cli::try_parse_from(args) {
+        let args: Vec<std::ffi::OsString> = args.into_iter().map(Into::into).collect();
+        match Cli::try_parse_from(&args) {
             Ok(cli) => cli,
             Err(e) => match e.kind() {
                 clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion => e.exit(),
                 _ => {
-                    let rendered = e.render().to_string();
-                    let line = rendered.lines().next().unwrap_or("error: invalid arguments");
-                    eprintln!("{line} (see --help)");
+                    let help = if args.get(1).is_some_and(|a| a == "loadgen") {
+                        "custom-metrics-app loadgen --help"
+                    } else {
+                        "--help"
+                    };
+                    eprintln!("{} (see {help})", one_line(&e.render().to_string()));
                     std::process::exit(2);
                 }
             },
@@ -226,6 +267,51 @@ mod tests {
         assert_eq!(cli.listen, "[::1]:8080".parse().unwrap());
         assert_eq!(cli.server_config().workers, 3);
         assert_eq!(cli.sim_step, 2.5);
+    }
+
+    #[test]
+    fn errors_fit_on_one_line() {
+        assert_eq!(
+            one_line(
+                "error: the following required arguments were not provided:\n  --url <URL>\n  --rate <PER_SECOND>\n\n\
+                 Usage: custom-metrics-app loadgen --url <URL>\n\nFor more information, try '--help'.\n"
+            ),
+            "error: the following required arguments were not provided: --url <URL> --rate <PER_SECOND>"
+        );
+        assert_eq!(
+            one_line("error: invalid value 'x' for '--workers <N>': invalid digit\n\nFor more information\n"),
+            "error: invalid value 'x' for '--workers <N>': invalid digit"
+        );
+        assert_eq!(one_line(""), "error: invalid arguments");
+    }
+
+    #[test]
+    fn loadgen_subcommand() {
+        let cli = Cli::try_parse_from([
+            "x",
+            "loadgen",
+            "--url=http://127.0.0.1:3000/",
+            "--rate=200",
+            "--duration=2s",
+        ])
+        .unwrap();
+        let Some(Command::Loadgen(args)) = cli.command else {
+            panic!("no loadgen subcommand: {cli:?}");
+        };
+        assert_eq!((args.rate, args.duration), (200.0, Duration::from_secs(2)));
+        // Server flags do not mix with the subcommand.
+        assert!(Cli::try_parse_from([
+            "x",
+            "--workers",
+            "2",
+            "loadgen",
+            "--url=http://h/",
+            "--rate=1",
+            "--duration=1"
+        ])
+        .is_err());
+        assert!(Cli::try_parse_from(["x", "loadgen", "--workers", "2"]).is_err());
+        assert!(Cli::try_parse_from(["x"]).unwrap().command.is_none());
     }
 
     #[test]

@@ -1,15 +1,19 @@
 //! The `custom-metrics-app` binary: parse flags, build the app, serve until
-//! SIGTERM or SIGINT, drain, exit 0.
+//! SIGTERM or SIGINT, drain, exit 0. `custom-metrics-app loadgen ...` runs
+//! the load generator instead.
 
 use std::sync::Arc;
 
 use custom_metrics_app::app::App;
-use custom_metrics_app::config::Cli;
+use custom_metrics_app::config::{Cli, Command};
 use custom_metrics_app::server::{Server, Shutdown};
 use custom_metrics_app::temperature::build_source;
 
 fn main() {
     let cli = Cli::parse_or_exit(std::env::args_os());
+    if let Some(Command::Loadgen(args)) = &cli.command {
+        std::process::exit(custom_metrics_app::loadgen::run(args));
+    }
     let config = cli.server_config();
     // One counter shard per worker thread: no more for a scrape to sum.
     custom_metrics_app::metrics::set_shard_count(config.workers);

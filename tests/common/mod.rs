@@ -2,6 +2,8 @@
 //! HTTP/1.1 client that checks the framing of every byte it reads.
 #![allow(dead_code)]
 
+pub mod loadgen;
+
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::sync::Arc;

@@ -1,0 +1,257 @@
+//! `custom-metrics-app loadgen` against the real server binary: what it says
+//! it completed is exactly what the server counted, at the rate asked; bad
+//! flags are one line and exit 2; an unreachable target exits 1.
+
+mod common;
+
+use std::time::Duration;
+
+use common::loadgen::{requests_counted, run_loadgen, temperature, LoadgenRun};
+use common::{free_port, spawn_binary};
+
+const RATE: f64 = 200.0;
+/// Generous: the run takes 2 s, the rest is for a busy CI machine.
+const LIMIT: Duration = Duration::from_secs(60);
+
+struct Killed(std::process::Child);
+
+impl Drop for Killed {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// 200 requests/s for 2 s on `/` in `mode`; checks the summary against the
+/// server's `total_req_num{api="/"}` delta.
+fn run_against_server(mode: &str, concurrency: &str) -> LoadgenRun {
+    let (child, addr) = spawn_binary(&["--workers", "2"]);
+    let _server = Killed(child);
+    let url = format!("http://{addr}/");
+    let before = requests_counted(addr, "/");
+    let run = run_loadgen(
+        &[
+            &format!("--url={url}"),
+            "--rate=200",
+            "--duration=2s",
+            &format!("--connection={mode}"),
+            &format!("--concurrency={concurrency}"),
+            "--progress=500ms",
+        ],
+        // The image sets CMA_LISTEN for the server; it must not disturb the subcommand.
+        &[("CMA_LISTEN", "0.0.0.0:3000")],
+        LIMIT,
+    );
+    let after = requests_counted(addr, "/");
+    println!("{mode}: {}{}", run.stdout, run.stderr);
+    assert_eq!(run.code, Some(0), "{run:?}");
+    assert_eq!(run.value("url"), url);
+    assert_eq!(run.value("connection"), mode);
+    assert_eq!(run.value("asked"), "200.0/s for 2s (400 requests)");
+
+    let completed = run.count("completed");
+    assert_eq!(completed, after - before, "completed = what the server counted");
+    assert_eq!(run.count("errors"), 0, "{run:?}");
+    assert_eq!(run.count("sent"), completed);
+    assert_eq!(run.value("status"), format!("200={completed}"));
+    assert_eq!(run.count("unsent") + completed, 400);
+    let achieved = run.achieved();
+    assert!(
+        (achieved - RATE).abs() <= RATE * 0.1,
+        "achieved {achieved}/s, asked {RATE}/s"
+    );
+    // Paced, not sent in a burst: the last request is due at 1.995 s.
+    assert!(run.elapsed() >= 1.99, "elapsed {}", run.elapsed());
+    assert!(run.value("latency").starts_with("p50="), "{run:?}");
+    assert!(
+        run.stderr
+            .lines()
+            .any(|l| l.starts_with("loadgen: ") && l.contains(" rate ")),
+        "a progress line: {}",
+        run.stderr
+    );
+    run
+}
+
+#[test]
+fn keep_alive_run_matches_the_server_counter() {
+    run_against_server("keep-alive", "4");
+}
+
+#[test]
+fn close_run_matches_the_server_counter() {
+    run_against_server("close", "8");
+}
+
+/// The temperature experiment's mode: a slow rate on /cpuTempUp, POST.
+#[test]
+fn slow_rate_steps_the_temperature() {
+    let (child, addr) = spawn_binary(&["--workers", "1", "--sim-start", "50", "--sim-step", "10"]);
+    let _server = Killed(child);
+    let run = run_loadgen(
+        &[
+            &format!("--url=http://{addr}/cpuTempUp"),
+            "--rate=4",
+            "--duration=1s",
+            "--method=POST",
+            "--connection=close",
+            "--concurrency=1",
+        ],
+        &[],
+        LIMIT,
+    );
+    assert_eq!(run.code, Some(0), "{run:?}");
+    assert_eq!(run.value("asked"), "4.000/s for 1s (4 requests)");
+    assert_eq!(run.count("completed"), 4);
+    assert_eq!(requests_counted(addr, "cpuTempUp"), 4);
+    assert_eq!(temperature(addr), 90.0);
+}
+
+#[test]
+fn unreachable_target_exits_1() {
+    // A port nobody listens on (free_port's listener is closed again).
+    let url = format!("--url=http://127.0.0.1:{}/", free_port());
+    let run = run_loadgen(&[&url, "--rate=20", "--duration=500ms", "--timeout=2s"], &[], LIMIT);
+    assert_eq!(run.code, Some(1), "{run:?}");
+    assert_eq!(run.count("completed"), 0);
+    assert_eq!(run.value("errors"), "10 (connect=10)");
+    assert_eq!(run.value("status"), "none");
+
+    let unknown = run_loadgen(
+        &["--url=http://no-such-host.invalid/", "--rate=1", "--duration=1s"],
+        &[],
+        LIMIT,
+    );
+    assert_eq!(unknown.code, Some(1), "{unknown:?}");
+    assert!(
+        unknown.stderr.starts_with("error: cannot resolve no-such-host.invalid"),
+        "{unknown:?}"
+    );
+}
+
+#[test]
+fn sigterm_stops_early_with_a_summary() {
+    let (child, addr) = spawn_binary(&["--workers", "1"]);
+    let _server = Killed(child);
+    let loadgen = std::process::Command::new(env!("CARGO_BIN_EXE_custom-metrics-app"))
+        .args(["loadgen", &format!("--url=http://{addr}/"), "--rate=2", "--duration=1h"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let pid = loadgen.id() as i32;
+    // Requests 0 and 1 are due at 0 s and 0.5 s.
+    let deadline = std::time::Instant::now() + LIMIT;
+    while requests_counted(addr, "/") < 2 {
+        assert!(std::time::Instant::now() < deadline, "loadgen sent nothing");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    // SAFETY: kill(2) on our own, still running child.
+    unsafe { libc::kill(pid, libc::SIGTERM) };
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || tx.send(loadgen.wait_with_output()));
+    let out = rx.recv_timeout(LIMIT).expect("loadgen exits after SIGTERM").unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    assert!(stdout.contains("\ninterrupted: yes\n"), "{stdout}");
+    let completed: u64 = stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("completed: "))
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert_eq!(completed, requests_counted(addr, "/"));
+}
+
+#[test]
+fn bad_flags_exit_2_with_one_line() {
+    let ok = ["--url=http://127.0.0.1:9/", "--rate=1", "--duration=1s"];
+    for (args, env) in [
+        (&[][..], &[][..]),
+        (&["--url=http://127.0.0.1:9/"], &[]),
+        (&["--url=https://127.0.0.1:9/", "--rate=1", "--duration=1s"], &[]),
+        (&["--url=127.0.0.1:9", "--rate=1", "--duration=1s"], &[]),
+        (&[ok[0], "--rate=0", ok[2]], &[]),
+        (&[ok[0], "--rate=2000000", ok[2]], &[]),
+        (&[ok[0], ok[1], "--duration=25h"], &[]),
+        (&[ok[0], ok[1], "--duration=soon"], &[]),
+        (&[ok[0], ok[1], ok[2], "--connection=pipelined"], &[]),
+        (&[ok[0], ok[1], ok[2], "--concurrency=0"], &[]),
+        (&[ok[0], ok[1], ok[2], "--method=DELETE"], &[]),
+        (&[ok[0], ok[1], ok[2], "--timeout=0"], &[]),
+        (&[ok[0], ok[1], ok[2], "--listen=127.0.0.1:1"], &[]),
+        (&[ok[0], ok[2]], &[("CMA_LOADGEN_RATE", "fast")]),
+    ] {
+        let run = run_loadgen(args, env, LIMIT);
+        assert_eq!(run.code, Some(2), "{args:?} {env:?}: {run:?}");
+        assert_eq!(run.stderr.lines().count(), 1, "one line for {args:?}: {:?}", run.stderr);
+        assert!(run.stderr.starts_with("error: "), "{:?}", run.stderr);
+        assert!(
+            run.stderr
+                .trim_end()
+                .ends_with("(see custom-metrics-app loadgen --help)"),
+            "{:?}",
+            run.stderr
+        );
+        assert!(run.stdout.is_empty());
+    }
+    // Server flags before the subcommand.
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_custom-metrics-app"))
+        .args(["--workers", "2", "loadgen"])
+        .args(ok)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(String::from_utf8_lossy(&out.stderr).lines().count(), 1);
+}
+
+#[test]
+fn environment_configures_the_run() {
+    let (child, addr) = spawn_binary(&["--workers", "1"]);
+    let _server = Killed(child);
+    let url = format!("http://{addr}/");
+    let run = run_loadgen(
+        &[],
+        &[
+            ("CMA_LOADGEN_URL", url.as_str()),
+            ("CMA_LOADGEN_RATE", "10"),
+            ("CMA_LOADGEN_DURATION", "500ms"),
+            ("CMA_LOADGEN_CONNECTION", "close"),
+            ("CMA_LOADGEN_CONCURRENCY", "2"),
+        ],
+        LIMIT,
+    );
+    assert_eq!(run.code, Some(0), "{run:?}");
+    assert_eq!((run.value("connection"), run.value("concurrency")), ("close", "2"));
+    assert_eq!(run.count("completed"), 5);
+    assert_eq!(requests_counted(addr, "/"), 5);
+}
+
+#[test]
+fn help_lists_the_flags() {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_custom-metrics-app"))
+        .args(["loadgen", "--help"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout);
+    for flag in [
+        "--url",
+        "--rate",
+        "--duration",
+        "--connection",
+        "--concurrency",
+        "--method",
+        "--timeout",
+        "--progress",
+        "CMA_LOADGEN_URL",
+        "keep-alive",
+    ] {
+        assert!(text.contains(flag), "loadgen --help mentions {flag}");
+    }
+    let top = std::process::Command::new(env!("CARGO_BIN_EXE_custom-metrics-app"))
+        .arg("--help")
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&top.stdout).contains("loadgen"));
+}
