@@ -1,0 +1,152 @@
+//! What the end-to-end test reads from deploy/: the ServiceMonitor's scrape
+//! endpoint, prometheus-adapter's custom rules, the HPA's bounds and targets.
+//! Read from the files every run, so the test checks what users apply.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use custom_metrics_app::loadgen::duration;
+use yaml_rust2::{Yaml, YamlLoader};
+
+pub fn deploy_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("deploy")
+}
+
+/// The one YAML document of `deploy/<relative>`.
+fn load(relative: &str) -> Yaml {
+    let path = deploy_dir().join(relative);
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let mut docs = YamlLoader::load_from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    assert_eq!(docs.len(), 1, "{}: one document", path.display());
+    docs.remove(0)
+}
+
+fn string(y: &Yaml, what: &str) -> String {
+    match y {
+        Yaml::String(s) => s.clone(),
+        Yaml::Integer(i) => i.to_string(),
+        Yaml::Real(r) => r.clone(),
+        other => panic!("{what}: expected a string, found {other:?}"),
+    }
+}
+
+fn optional_string(y: &Yaml) -> Option<String> {
+    (!y.is_badvalue() && !y.is_null()).then(|| string(y, "optional field"))
+}
+
+fn seconds(y: &Yaml, what: &str) -> Duration {
+    let text = string(y, what);
+    duration::parse(&text).unwrap_or_else(|| panic!("{what}: {text:?} is not a duration"))
+}
+
+/// The ServiceMonitor's (only) endpoint.
+#[derive(Debug, Clone)]
+pub struct ScrapeEndpoint {
+    pub port: String,
+    pub path: String,
+    pub scheme: String,
+    pub interval: Duration,
+    pub timeout: Duration,
+}
+
+pub fn service_monitor() -> ScrapeEndpoint {
+    let sm = load("base/servicemonitor.yaml");
+    assert_eq!(string(&sm["kind"], "kind"), "ServiceMonitor");
+    let endpoints = sm["spec"]["endpoints"].as_vec().expect("spec.endpoints");
+    assert_eq!(endpoints.len(), 1, "one scrape endpoint");
+    let e = &endpoints[0];
+    ScrapeEndpoint {
+        port: string(&e["port"], "port"),
+        path: optional_string(&e["path"]).unwrap_or_else(|| "/metrics".into()),
+        scheme: optional_string(&e["scheme"]).unwrap_or_else(|| "http".into()),
+        interval: seconds(&e["interval"], "interval"),
+        timeout: seconds(&e["scrapeTimeout"], "scrapeTimeout"),
+    }
+}
+
+/// One entry of the adapter chart's `rules.custom`.
+#[derive(Debug, Clone)]
+pub struct AdapterRule {
+    pub series_query: String,
+    /// `resources.overrides`: (series label, Kubernetes resource).
+    pub overrides: Vec<(String, String)>,
+    pub name_matches: Option<String>,
+    pub name_as: Option<String>,
+    pub metrics_query: String,
+}
+
+/// `rules.default` and `rules.custom` of deploy/prometheus-adapter-values.yaml.
+pub fn adapter_rules() -> (bool, Vec<AdapterRule>) {
+    let values = load("prometheus-adapter-values.yaml");
+    let rules = &values["rules"];
+    let default = rules["default"].as_bool().expect("rules.default is set explicitly");
+    let custom = rules["custom"].as_vec().expect("rules.custom");
+    let parsed = custom
+        .iter()
+        .map(|r| AdapterRule {
+            series_query: string(&r["seriesQuery"], "seriesQuery"),
+            overrides: r["resources"]["overrides"]
+                .as_hash()
+                .map(|h| {
+                    h.iter()
+                        .map(|(label, target)| (string(label, "label"), string(&target["resource"], "resource")))
+                        .collect()
+                })
+                .unwrap_or_default(),
+            name_matches: optional_string(&r["name"]["matches"]),
+            name_as: optional_string(&r["name"]["as"]),
+            metrics_query: string(&r["metricsQuery"], "metricsQuery"),
+        })
+        .collect();
+    (default, parsed)
+}
+
+/// One `type: Pods` metric of the HPA with an `AverageValue` target.
+#[derive(Debug, Clone)]
+pub struct PodsTarget {
+    pub metric: String,
+    /// A Kubernetes quantity, as written ("500", "80", "500m").
+    pub average_value: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct Hpa {
+    pub min_replicas: u32,
+    pub max_replicas: u32,
+    pub targets: Vec<PodsTarget>,
+}
+
+pub fn hpa() -> Hpa {
+    let hpa = load("base/hpa.yaml");
+    assert_eq!(string(&hpa["apiVersion"], "apiVersion"), "autoscaling/v2");
+    let spec = &hpa["spec"];
+    let count = |k: &str| u32::try_from(spec[k].as_i64().unwrap_or_else(|| panic!("spec.{k}"))).unwrap();
+    let targets = spec["metrics"]
+        .as_vec()
+        .expect("spec.metrics")
+        .iter()
+        .map(|m| {
+            assert_eq!(
+                string(&m["type"], "type"),
+                "Pods",
+                "only Pods metrics are modelled here"
+            );
+            let target = &m["pods"]["target"];
+            assert_eq!(string(&target["type"], "target.type"), "AverageValue");
+            PodsTarget {
+                metric: string(&m["pods"]["metric"]["name"], "metric.name"),
+                average_value: string(&target["averageValue"], "averageValue"),
+            }
+        })
+        .collect();
+    Hpa {
+        // minReplicas defaults to 1 when absent.
+        min_replicas: if spec["minReplicas"].is_badvalue() {
+            1
+        } else {
+            count("minReplicas")
+        },
+        max_replicas: count("maxReplicas"),
+        targets,
+    }
+}
