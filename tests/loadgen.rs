@@ -255,3 +255,41 @@ fn help_lists_the_flags() {
         .unwrap();
     assert!(String::from_utf8_lossy(&top.stdout).contains("loadgen"));
 }
+
+/// The load Jobs of deploy/loadgen/ parse with the real command line and
+/// plan what their comments promise.
+#[test]
+fn deploy_jobs_parse() {
+    use clap::Parser;
+    use custom_metrics_app::config::{Cli, Command};
+    use custom_metrics_app::loadgen::args::ConnectionMode;
+    use custom_metrics_app::loadgen::schedule::Schedule;
+    use yaml_rust2::YamlLoader;
+
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("deploy/loadgen");
+    for (file, path, requests) in [
+        ("qps-job.yaml", "/", 1_800_000),
+        ("temperature-job.yaml", "/cpuTempUp", 96),
+    ] {
+        let text = std::fs::read_to_string(dir.join(file)).unwrap();
+        let job = &YamlLoader::load_from_str(&text).unwrap()[0];
+        let container = &job["spec"]["template"]["spec"]["containers"][0];
+        let args: Vec<&str> = container["args"]
+            .as_vec()
+            .unwrap_or_else(|| panic!("{file}: args"))
+            .iter()
+            .map(|a| a.as_str().unwrap())
+            .collect();
+        let cli = Cli::try_parse_from(std::iter::once("custom-metrics-app").chain(args.iter().copied()))
+            .unwrap_or_else(|e| panic!("{file}: {e}"));
+        let Some(Command::Loadgen(a)) = cli.command else {
+            panic!("{file}: not a loadgen run: {args:?}");
+        };
+        assert_eq!(a.url.path, path, "{file}");
+        assert_eq!(a.connection, ConnectionMode::Close, "{file}: spread over all pods");
+        assert_eq!(Schedule::new(a.rate, a.duration).planned(), requests, "{file}");
+        // The Job's deadline leaves room for the whole run and one timeout.
+        let deadline = job["spec"]["activeDeadlineSeconds"].as_i64().unwrap() as u64;
+        assert!(a.duration.as_secs() + a.timeout.as_secs() < deadline, "{file}");
+    }
+}

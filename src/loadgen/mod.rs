@@ -106,6 +106,7 @@ pub fn run(args: &LoadgenArgs) -> i32 {
         interrupted: run.tickets.stopped(),
     };
     print!("{summary}");
+    let _ = std::io::Write::flush(&mut std::io::stdout());
     summary.exit_code()
 }
 
