@@ -197,6 +197,6 @@ fn get(addr: SocketAddr, path: &str) -> Option<(u16, Vec<u8>)> {
     let mut raw = Vec::new();
     s.read_to_end(&mut raw).ok()?;
     let head_end = raw.windows(4).position(|w| w == b"\r\n\r\n")? + 4;
-    let status = std::str::from_utf8(&raw[9..12]).ok()?.parse().ok()?;
+    let status = std::str::from_utf8(raw.get(9..12)?).ok()?.parse().ok()?;
     Some((status, raw[head_end..].to_vec()))
 }
