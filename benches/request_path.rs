@@ -3,6 +3,7 @@
 //! `/metrics` exposition.
 
 use std::sync::Arc;
+use std::time::Instant;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use custom_metrics_app::app::App;
@@ -30,7 +31,7 @@ fn bench(c: &mut Criterion) {
         let mut session = Session::new(Limits { max_body: 1024 });
         b.iter(|| {
             out.clear();
-            let p = session.feed(std::hint::black_box(WRK_GET), &app, false, &mut out);
+            let p = session.feed(std::hint::black_box(WRK_GET), Instant::now(), &app, false, &mut out);
             assert_eq!(p.responses, 1);
         })
     });
@@ -41,7 +42,7 @@ fn bench(c: &mut Criterion) {
         let mut session = Session::new(Limits { max_body: 1024 });
         b.iter(|| {
             out.clear();
-            let p = session.feed(std::hint::black_box(&pipelined), &app, false, &mut out);
+            let p = session.feed(std::hint::black_box(&pipelined), Instant::now(), &app, false, &mut out);
             assert_eq!(p.responses, 16);
         })
     });
@@ -52,7 +53,7 @@ fn bench(c: &mut Criterion) {
         let mut session = Session::new(Limits { max_body: 1024 });
         b.iter(|| {
             out.clear();
-            session.feed(std::hint::black_box(scrape), &app, false, &mut out);
+            session.feed(std::hint::black_box(scrape), Instant::now(), &app, false, &mut out);
         })
     });
     g.finish();

@@ -12,7 +12,7 @@ use clap::{Parser, Subcommand};
 
 use crate::http::Limits;
 use crate::loadgen::LoadgenArgs;
-use crate::server::ServerConfig;
+use crate::server::{ServerConfig, Timeouts};
 use crate::temperature::{HwmonSelector, SourceChoice, TemperatureConfig, ThermalSelector};
 
 /// A tiny, fast sample workload for Kubernetes custom-metrics autoscaling.
@@ -59,6 +59,23 @@ pub struct Cli {
     /// Always answer /metrics in the 0.0.4 text format, even to scrapers that prefer OpenMetrics.
     #[arg(long, env = "CMA_NO_OPENMETRICS")]
     pub no_openmetrics: bool,
+
+    /// Seconds a client has to send a whole request head (from connecting,
+    /// or from the head's first bytes); then 408 and close.
+    #[arg(long, env = "CMA_HEADER_TIMEOUT", default_value_t = 10.0, value_name = "SECONDS", value_parser = timeout)]
+    pub header_timeout: f64,
+
+    /// Seconds a keep-alive connection may stay idle between requests.
+    #[arg(long, env = "CMA_IDLE_TIMEOUT", default_value_t = 60.0, value_name = "SECONDS", value_parser = timeout)]
+    pub idle_timeout: f64,
+
+    /// Seconds a response may wait for a client that does not read it.
+    #[arg(long, env = "CMA_WRITE_TIMEOUT", default_value_t = 10.0, value_name = "SECONDS", value_parser = timeout)]
+    pub write_timeout: f64,
+
+    /// Open connections beyond which the server stops accepting new ones.
+    #[arg(long, env = "CMA_MAX_CONNECTIONS", default_value = "20000", value_name = "N")]
+    pub max_connections: NonZeroUsize,
 
     /// Seconds a shutdown (SIGTERM/SIGINT) waits for requests in progress.
     #[arg(long, env = "CMA_SHUTDOWN_TIMEOUT", default_value_t = 20.0, value_name = "SECONDS", value_parser = seconds)]
@@ -134,6 +151,13 @@ fn seconds(s: &str) -> Result<f64, String> {
     }
 }
 
+fn timeout(s: &str) -> Result<f64, String> {
+    match s.trim().parse::<f64>() {
+        Ok(v) if v.is_finite() && v > 0.0 && v <= 86_400.0 => Ok(v),
+        _ => Err("expected seconds above 0 and at most 86400".into()),
+    }
+}
+
 fn sensor_interval(s: &str) -> Result<f64, String> {
     match s.trim().parse::<f64>() {
         // Below 0.1 s most hwmon drivers only hand back their cached value
@@ -181,6 +205,12 @@ impl Cli {
             limits: Limits {
                 max_body: self.max_body_bytes,
             },
+            timeouts: Timeouts {
+                header: Duration::from_secs_f64(self.header_timeout),
+                idle: Duration::from_secs_f64(self.idle_timeout),
+                write: Duration::from_secs_f64(self.write_timeout),
+            },
+            max_connections: self.max_connections.get(),
             shutdown_timeout: Duration::from_secs_f64(self.shutdown_timeout),
         }
     }

@@ -17,6 +17,7 @@ fn main() {
     let config = cli.server_config();
     // One counter shard per worker thread: no more for a scrape to sum.
     custom_metrics_app::metrics::set_shard_count(config.workers);
+    raise_open_file_limit();
     let shutdown = Arc::new(Shutdown::new());
     // Kept until exit: dropping it would stop the sensor sampler.
     let temperature = match build_source(&cli.temperature_config()) {
@@ -78,4 +79,21 @@ fn watch_signals(shutdown: Arc<Shutdown>) -> std::io::Result<()> {
         shutdown.trigger();
     })?;
     Ok(())
+}
+
+/// Raises the soft limit on open files to the hard limit, as Go programs do:
+/// the soft default (often 1024) is far below what a connection-heavy server
+/// needs, and the hard limit is what the operator actually allowed.
+fn raise_open_file_limit() {
+    let mut limit = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: `limit` is a valid rlimit for getrlimit/setrlimit to read and write.
+    unsafe {
+        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) == 0 && limit.rlim_cur < limit.rlim_max {
+            limit.rlim_cur = limit.rlim_max;
+            libc::setrlimit(libc::RLIMIT_NOFILE, &limit);
+        }
+    }
 }

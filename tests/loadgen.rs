@@ -107,6 +107,29 @@ fn slow_rate_steps_the_temperature() {
     assert_eq!(temperature(addr), 90.0);
 }
 
+/// Keep-alive below the server's idle timeout's pace: every reused
+/// connection has been closed by the server in between, and the request is
+/// sent again on a fresh one instead of failing.
+#[test]
+fn keep_alive_survives_idle_timeouts() {
+    let (child, addr) = spawn_binary(&["--workers", "1", "--idle-timeout", "0.2"]);
+    let _server = Killed(child);
+    let run = run_loadgen(
+        &[
+            &format!("--url=http://{addr}/"),
+            "--rate=2",
+            "--duration=2s",
+            "--connection=keep-alive",
+            "--concurrency=1",
+        ],
+        &[],
+        LIMIT,
+    );
+    assert_eq!(run.code, Some(0), "{run:?}");
+    assert_eq!((run.count("completed"), run.count("errors")), (4, 0), "{run:?}");
+    assert_eq!(requests_counted(addr, "/"), 4);
+}
+
 #[test]
 fn unreachable_target_exits_1() {
     // A port nobody listens on (free_port's listener is closed again).

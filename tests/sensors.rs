@@ -13,7 +13,6 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use custom_metrics_app::app::App;
-use custom_metrics_app::http::Limits;
 use custom_metrics_app::server::{RunningServer, Server, ServerConfig, Shutdown};
 use custom_metrics_app::temperature::sysfs::RESIDENT_READERS;
 use custom_metrics_app::temperature::{
@@ -657,13 +656,9 @@ fn serve(config: &TemperatureConfig) -> Serving {
         setup.collectors.clone(),
         shutdown.clone(),
     ));
-    let server = Server::bind(ServerConfig {
-        listen: "127.0.0.1:0".parse().unwrap(),
-        workers: 1,
-        limits: Limits { max_body: 65_536 },
-        shutdown_timeout: Duration::from_secs(1),
-    })
-    .expect("bind");
+    let mut config = ServerConfig::new("127.0.0.1:0".parse().unwrap());
+    config.shutdown_timeout = Duration::from_secs(1);
+    let server = Server::bind(config).expect("bind");
     let server = server.spawn(app, shutdown).expect("spawn");
     Serving {
         addr: server.addr(),

@@ -141,12 +141,9 @@ fn steady_state_requests_allocate_nothing() {
         Arc::new(SimulatedTemperature::new(50.0, 0.5)),
         shutdown.clone(),
     ));
-    let config = ServerConfig {
-        listen: "127.0.0.1:0".parse().unwrap(),
-        workers: 1,
-        limits: Limits { max_body: 1024 },
-        shutdown_timeout: Duration::from_secs(2),
-    };
+    let mut config = ServerConfig::new("127.0.0.1:0".parse().unwrap());
+    config.limits = Limits { max_body: 1024 };
+    config.shutdown_timeout = Duration::from_secs(2);
     let server = Server::bind(config).unwrap();
     let addr = server.local_addr();
     let running = server.spawn(app.clone(), shutdown).unwrap();

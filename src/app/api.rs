@@ -23,14 +23,52 @@ impl Api {
     ];
 
     /// Routes a request path (query already stripped). Exact, case-sensitive
-    /// matches, like the seed's Go `switch`.
+    /// matches on the percent-decoded path, like the seed's Go `switch` on
+    /// `r.URL.Path`.
     pub fn route(path: &str) -> Api {
+        if path.contains('%') {
+            return Api::route_decoded(path);
+        }
         match path {
             "/cpuTempUp" => Api::CpuTempUp,
             "/cpuTempDown" => Api::CpuTempDown,
             "/metrics" => Api::Metrics,
             "/healthz" => Api::Healthz,
             "/readyz" => Api::Readyz,
+            _ => Api::Root,
+        }
+    }
+
+    /// Decodes into a stack buffer; a path longer than the buffer cannot be
+    /// one of the routes.
+    fn route_decoded(path: &str) -> Api {
+        let mut buf = [0u8; 32];
+        let (mut len, bytes) = (0, path.as_bytes());
+        let mut i = 0;
+        while i < bytes.len() {
+            if len == buf.len() {
+                return Api::Root;
+            }
+            let hex = |b: u8| (b as char).to_digit(16);
+            buf[len] = match (
+                bytes[i],
+                bytes.get(i + 1).and_then(|&b| hex(b)),
+                bytes.get(i + 2).and_then(|&b| hex(b)),
+            ) {
+                (b'%', Some(hi), Some(lo)) => {
+                    i += 3;
+                    (hi * 16 + lo) as u8
+                }
+                (b, _, _) => {
+                    i += 1;
+                    b
+                }
+            };
+            len += 1;
+        }
+        match std::str::from_utf8(&buf[..len]) {
+            Ok(decoded) if !decoded.contains('%') => Api::route(decoded),
+            // `%25` decodes to `%`: no route contains one.
             _ => Api::Root,
         }
     }
@@ -73,6 +111,11 @@ mod tests {
         assert_eq!(Api::route("/cputempup"), Api::Root);
         assert_eq!(Api::route("/metrics/"), Api::Root);
         assert_eq!(Api::route("*"), Api::Root);
+        assert_eq!(Api::route("/cpu%54empUp"), Api::CpuTempUp);
+        assert_eq!(Api::route("%2Fmetrics"), Api::Metrics);
+        assert_eq!(Api::route("/metrics%3f"), Api::Root);
+        assert_eq!(Api::route("/%2525"), Api::Root);
+        assert_eq!(Api::route(&format!("/{}%41", "a".repeat(40))), Api::Root);
         for (i, a) in Api::ALL.iter().enumerate() {
             assert_eq!(a.index(), i);
         }

@@ -12,7 +12,7 @@ pub use api::Api;
 pub use negotiate::exposition_format;
 pub use request_metrics::RequestMetrics;
 
-use crate::http::{Handler, Method, Request, ResponseWriter, Status};
+use crate::http::{Handler, Method, Rejection, Request, ResponseWriter, Status};
 use crate::metrics::encoding::{encode, write_f64};
 use crate::metrics::{register_process_metrics, Collector, Registry};
 use crate::server::Shutdown;
@@ -152,9 +152,11 @@ impl Handler for App {
             .observe_duration(api, req.received.elapsed().as_secs_f64());
     }
 
-    fn reject(&self, status: Status, res: &mut ResponseWriter<'_>) {
-        // The route of an unparsable request is unknown: it counts as `/`.
+    fn reject(&self, rejection: Rejection<'_>, res: &mut ResponseWriter<'_>) {
+        let status = rejection.status;
         let body: &[u8] = match status {
+            Status::RequestTimeout => b"request head not received in time\n",
+            Status::ExpectationFailed => b"only Expect: 100-continue is supported\n",
             Status::UriTooLong => b"request line too long\n",
             Status::HeaderFieldsTooLarge => b"request header too large\n",
             Status::PayloadTooLarge => b"request body too large\n",
@@ -163,7 +165,9 @@ impl Handler for App {
             _ => b"bad request\n",
         };
         res.respond(status, &[], TEXT, body);
-        self.requests.count(Api::Root, status);
+        // A head that broke before its path was known counts as `/`.
+        self.requests
+            .count(rejection.path.map_or(Api::Root, Api::route), status);
     }
 }
 

@@ -10,7 +10,7 @@ mod session;
 mod status;
 
 pub use date::{format_http_date, http_date, HttpDate};
-pub use request::{oversized_status, parse, Limits, Method, Parsed, Request, Version, MAX_HEADERS};
+pub use request::{oversized_status, parse, Limits, Method, Parsed, Rejection, Request, Version, MAX_HEADERS};
 pub use response::ResponseWriter;
 pub use session::{Progress, Session, MAX_HEAD, WRITE_HIGH_WATER};
 pub use status::Status;
@@ -22,6 +22,8 @@ pub use status::Status;
 pub trait Handler: Send + Sync + 'static {
     /// Answers a well-formed request.
     fn handle(&self, req: &Request<'_>, res: &mut ResponseWriter<'_>);
-    /// Answers a request head that could not be parsed (the connection closes after it).
-    fn reject(&self, status: Status, res: &mut ResponseWriter<'_>);
+    /// Answers a request that is refused before routing: a head that could
+    /// not be parsed or broke a limit, or one that never completed in time.
+    /// The connection closes after it.
+    fn reject(&self, rejection: Rejection<'_>, res: &mut ResponseWriter<'_>);
 }

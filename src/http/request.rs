@@ -36,6 +36,8 @@ pub struct Request<'b> {
     pub body_len: u64,
     /// The `Accept` header, if any (content negotiation of `/metrics`).
     pub accept: Option<&'b [u8]>,
+    /// The client waits for `100 Continue` before sending its body.
+    pub expect_continue: bool,
     /// When the bytes that completed this head were read.
     pub received: Instant,
 }
@@ -55,20 +57,33 @@ pub struct Limits {
     pub max_body: u64,
 }
 
+/// A request head that cannot be answered normally: the caller answers
+/// `status` and closes the connection (the framing of anything after a bad
+/// head is unknown).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Rejection<'b> {
+    pub status: Status,
+    /// The request's path when the head got that far, so the rejection is
+    /// counted under its route.
+    pub path: Option<&'b str>,
+}
+
+impl Rejection<'_> {
+    fn early(status: Status) -> Rejection<'static> {
+        Rejection { status, path: None }
+    }
+}
+
 /// Parses one request head from the start of `buf`, read at `received`.
-///
-/// `Err(status)` means the head cannot be answered normally: the caller
-/// answers `status` and closes the connection (the framing of anything after
-/// a bad head is unknown).
-pub fn parse<'b>(buf: &'b [u8], limits: &Limits, received: Instant) -> Result<Parsed<'b>, Status> {
+pub fn parse<'b>(buf: &'b [u8], limits: &Limits, received: Instant) -> Result<Parsed<'b>, Rejection<'b>> {
     let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
     let mut req = httparse::Request::new(&mut headers);
     let len = match req.parse(buf) {
         Ok(httparse::Status::Complete(len)) => len,
         Ok(httparse::Status::Partial) => return Ok(Parsed::Partial),
-        Err(httparse::Error::TooManyHeaders) => return Err(Status::HeaderFieldsTooLarge),
-        Err(httparse::Error::Version) => return Err(version_error(buf)),
-        Err(_) => return Err(Status::BadRequest),
+        Err(httparse::Error::TooManyHeaders) => return Err(Rejection::early(Status::HeaderFieldsTooLarge)),
+        Err(httparse::Error::Version) => return Err(Rejection::early(version_error(buf))),
+        Err(_) => return Err(Rejection::early(Status::BadRequest)),
     };
     let version = match req.version {
         Some(0) => Version::Http10,
@@ -80,19 +95,32 @@ pub fn parse<'b>(buf: &'b [u8], limits: &Limits, received: Instant) -> Result<Pa
         Some("POST") => Method::Post,
         _ => Method::Other,
     };
-    let path = target_path(req.path.unwrap_or("")).ok_or(Status::BadRequest)?;
+    let target = req.path.unwrap_or("");
+    let path = target_path(target).ok_or(Rejection::early(Status::BadRequest))?;
+    let reject = |status| Rejection {
+        status,
+        path: Some(path),
+    };
+    // Asterisk-form is only meaningful for OPTIONS (RFC 9112 §3.2.4).
+    if path == "*" && req.method != Some("OPTIONS") {
+        return Err(reject(Status::BadRequest));
+    }
+    if !valid_percent_encoding(path) {
+        return Err(reject(Status::BadRequest));
+    }
 
     let mut keep_alive = version == Version::Http11;
     let mut content_length: Option<u64> = None;
     let mut chunked = false;
     let mut has_host = false;
     let mut accept = None;
+    let mut expect_continue = false;
     for h in req.headers.iter() {
         let name = h.name.as_bytes();
         if name.eq_ignore_ascii_case(b"content-length") {
-            let v = parse_content_length(h.value).ok_or(Status::BadRequest)?;
+            let v = parse_content_length(h.value).ok_or(reject(Status::BadRequest))?;
             if content_length.is_some_and(|old| old != v) {
-                return Err(Status::BadRequest);
+                return Err(reject(Status::BadRequest));
             }
             content_length = Some(v);
         } else if name.eq_ignore_ascii_case(b"transfer-encoding") {
@@ -110,39 +138,63 @@ pub fn parse<'b>(buf: &'b [u8], limits: &Limits, received: Instant) -> Result<Pa
             accept = Some(h.value);
         } else if name.eq_ignore_ascii_case(b"host") {
             if has_host {
-                return Err(Status::BadRequest);
+                return Err(reject(Status::BadRequest));
             }
             has_host = true;
+        } else if name.eq_ignore_ascii_case(b"expect") {
+            // The only expectation HTTP defines; anything else is refused (RFC 9110 §10.1.1).
+            if !h.value.trim_ascii().eq_ignore_ascii_case(b"100-continue") {
+                return Err(reject(Status::ExpectationFailed));
+            }
+            expect_continue = version == Version::Http11;
         }
     }
     if version == Version::Http11 && !has_host {
-        return Err(Status::BadRequest);
+        return Err(reject(Status::BadRequest));
     }
     if chunked {
         // Both framings at once is the request-smuggling shape: refuse it.
         // A body in a transfer coding alone is something we do not decode.
-        return Err(if content_length.is_some() {
+        let status = if content_length.is_some() {
             Status::BadRequest
         } else {
             Status::NotImplemented
-        });
+        };
+        return Err(reject(status));
     }
     let body_len = content_length.unwrap_or(0);
     if body_len > limits.max_body {
-        return Err(Status::PayloadTooLarge);
+        return Err(reject(Status::PayloadTooLarge));
     }
-    Ok(Parsed::Complete(
-        Request {
-            method,
-            path,
-            version,
-            keep_alive,
-            body_len,
-            accept,
-            received,
-        },
-        len,
-    ))
+    let expect_continue = expect_continue && body_len > 0;
+    let request = Request {
+        method,
+        path,
+        version,
+        keep_alive,
+        body_len,
+        accept,
+        expect_continue,
+        received,
+    };
+    Ok(Parsed::Complete(request, len))
+}
+
+/// Every `%` is followed by two hex digits.
+fn valid_percent_encoding(path: &str) -> bool {
+    let b = path.as_bytes();
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'%' {
+            match b.get(i + 1..i + 3) {
+                Some(hex) if hex.iter().all(u8::is_ascii_hexdigit) => i += 3,
+                _ => return false,
+            }
+        } else {
+            i += 1;
+        }
+    }
+    true
 }
 
 /// The status for a head that filled the whole read buffer without ending.
@@ -199,7 +251,7 @@ mod tests {
     const LIMITS: Limits = Limits { max_body: 1024 };
 
     fn parse<'b>(raw: &'b [u8], limits: &Limits) -> Result<Parsed<'b>, Status> {
-        super::parse(raw, limits, Instant::now())
+        super::parse(raw, limits, Instant::now()).map_err(|r| r.status)
     }
 
     fn ok(raw: &[u8]) -> (Request<'_>, usize) {

@@ -86,6 +86,7 @@ mod tests {
             keep_alive: true,
             body_len: 0,
             accept: None,
+            expect_continue: false,
             received: std::time::Instant::now(),
         }
     }

@@ -5,9 +5,9 @@
 use std::time::Instant;
 
 use super::date::http_date;
-use super::request::{oversized_status, parse, Limits, Parsed};
+use super::request::{oversized_status, parse, Limits, Parsed, Rejection};
 use super::response::ResponseWriter;
-use super::Handler;
+use super::{Handler, Status};
 
 /// A request head that reaches this many bytes without ending is rejected
 /// (`414` if its request line has not ended, `431` otherwise).
@@ -52,10 +52,12 @@ impl Session {
     /// responses to `out`, until the input runs out, a response closes the
     /// connection, or `out` passes [`WRITE_HIGH_WATER`].
     ///
-    /// `draining` turns every response into the connection's last.
+    /// `received` is when `input`'s last bytes were read; `draining` turns
+    /// every response into the connection's last.
     pub fn feed<H: Handler + ?Sized>(
         &mut self,
         input: &[u8],
+        received: Instant,
         handler: &H,
         draining: bool,
         out: &mut Vec<u8>,
@@ -67,7 +69,6 @@ impl Session {
             rejected: false,
         };
         let mut date = None;
-        let mut received = None;
         while p.consumed < input.len() && out.len() < WRITE_HIGH_WATER {
             if self.discard > 0 {
                 let skip = self.discard.min((input.len() - p.consumed) as u64);
@@ -77,17 +78,22 @@ impl Session {
             }
             let rest = &input[p.consumed..];
             let date = date.get_or_insert_with(http_date);
-            // One clock read (vDSO, no syscall) per batch of bytes read.
-            let received = *received.get_or_insert_with(Instant::now);
-            match parse(rest, &self.limits, received) {
-                Ok(Parsed::Complete(_, len)) if len > MAX_HEAD => {
+            let rejection = match parse(rest, &self.limits, received) {
+                Ok(Parsed::Complete(req, len)) if len > MAX_HEAD => {
                     // The same limit whether the head arrived in one read or many.
-                    self.reject(handler, oversized_status(&rest[..MAX_HEAD]), date, out, &mut p);
-                    break;
+                    Rejection {
+                        status: oversized_status(&rest[..MAX_HEAD]),
+                        path: Some(req.path),
+                    }
                 }
                 Ok(Parsed::Complete(req, len)) => {
                     p.consumed += len;
                     p.responses += 1;
+                    if req.expect_continue {
+                        // The body is read and dropped either way; saying so
+                        // spares the client its wait for a 100 that never comes.
+                        out.extend_from_slice(b"HTTP/1.1 100 Continue\r\n\r\n");
+                    }
                     let keep_alive = req.keep_alive && !draining;
                     handler.handle(&req, &mut ResponseWriter::for_request(out, date, &req, keep_alive));
                     self.discard = req.body_len;
@@ -95,41 +101,38 @@ impl Session {
                         p.close = true;
                         break;
                     }
+                    continue;
                 }
-                Ok(Parsed::Partial) => {
-                    if rest.len() >= MAX_HEAD {
-                        self.reject(handler, oversized_status(&rest[..MAX_HEAD]), date, out, &mut p);
-                    }
-                    break;
-                }
-                Err(status) => {
-                    self.reject(handler, status, date, out, &mut p);
-                    break;
-                }
-            }
+                Ok(Parsed::Partial) if rest.len() >= MAX_HEAD => Rejection {
+                    status: oversized_status(&rest[..MAX_HEAD]),
+                    path: None,
+                },
+                Ok(Parsed::Partial) => break,
+                Err(rejection) => rejection,
+            };
+            handler.reject(rejection, &mut ResponseWriter::for_rejection(out, date));
+            p.responses += 1;
+            p.close = true;
+            p.rejected = true;
+            break;
         }
         p
     }
 
-    fn reject<H: Handler + ?Sized>(
-        &mut self,
-        handler: &H,
-        status: super::Status,
-        date: &super::date::HttpDate,
-        out: &mut Vec<u8>,
-        p: &mut Progress,
-    ) {
-        handler.reject(status, &mut ResponseWriter::for_rejection(out, date));
-        p.responses += 1;
-        p.close = true;
-        p.rejected = true;
+    /// Answers `408` for a head that did not complete in time (the caller closes).
+    pub fn time_out<H: Handler + ?Sized>(&mut self, handler: &H, out: &mut Vec<u8>) {
+        let rejection = Rejection {
+            status: Status::RequestTimeout,
+            path: None,
+        };
+        handler.reject(rejection, &mut ResponseWriter::for_rejection(out, &http_date()));
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::http::{Method, Request, Status};
+    use crate::http::{Method, Request};
 
     /// Echoes the path; counts nothing.
     struct Echo;
@@ -142,8 +145,8 @@ mod tests {
             };
             res.respond(status, &[], "text/plain", req.path.as_bytes());
         }
-        fn reject(&self, status: Status, res: &mut ResponseWriter<'_>) {
-            res.respond(status, &[], "text/plain", b"");
+        fn reject(&self, rejection: Rejection<'_>, res: &mut ResponseWriter<'_>) {
+            res.respond(rejection.status, &[], "text/plain", b"");
         }
     }
 
@@ -151,7 +154,7 @@ mod tests {
 
     fn feed(s: &mut Session, input: &[u8]) -> (Progress, String) {
         let mut out = Vec::new();
-        let p = s.feed(input, &Echo, false, &mut out);
+        let p = s.feed(input, Instant::now(), &Echo, false, &mut out);
         (p, String::from_utf8(out).unwrap())
     }
 
@@ -207,6 +210,7 @@ mod tests {
         let mut out = Vec::new();
         let p = s.feed(
             b"GET / HTTP/1.1\r\nHost: x\r\n\r\nGET / HTTP/1.1\r\nHost: x\r\n\r\n",
+            Instant::now(),
             &Echo,
             true,
             &mut out,
@@ -238,7 +242,7 @@ mod tests {
         let input: Vec<u8> = one.iter().copied().cycle().take(one.len() * 2000).collect();
         let mut s = Session::new(LIMITS);
         let mut out = Vec::new();
-        let p = s.feed(&input, &Echo, false, &mut out);
+        let p = s.feed(&input, Instant::now(), &Echo, false, &mut out);
         assert!(p.responses < 2000 && p.responses > 0);
         assert!(out.len() >= WRITE_HIGH_WATER && out.len() < WRITE_HIGH_WATER + 1024);
         assert_eq!(p.consumed, p.responses * one.len());

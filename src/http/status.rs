@@ -12,6 +12,7 @@ pub enum Status {
     Conflict,
     PayloadTooLarge,
     UriTooLong,
+    ExpectationFailed,
     HeaderFieldsTooLarge,
     InternalServerError,
     NotImplemented,
@@ -20,7 +21,7 @@ pub enum Status {
 }
 
 impl Status {
-    pub const ALL: [Status; 12] = [
+    pub const ALL: [Status; 13] = [
         Status::Ok,
         Status::BadRequest,
         Status::MethodNotAllowed,
@@ -28,6 +29,7 @@ impl Status {
         Status::Conflict,
         Status::PayloadTooLarge,
         Status::UriTooLong,
+        Status::ExpectationFailed,
         Status::HeaderFieldsTooLarge,
         Status::InternalServerError,
         Status::NotImplemented,
@@ -49,6 +51,7 @@ impl Status {
             Status::Conflict => 409,
             Status::PayloadTooLarge => 413,
             Status::UriTooLong => 414,
+            Status::ExpectationFailed => 417,
             Status::HeaderFieldsTooLarge => 431,
             Status::InternalServerError => 500,
             Status::NotImplemented => 501,
@@ -77,6 +80,7 @@ impl Status {
             Status::Conflict => "HTTP/1.1 409 Conflict\r\n",
             Status::PayloadTooLarge => "HTTP/1.1 413 Content Too Large\r\n",
             Status::UriTooLong => "HTTP/1.1 414 URI Too Long\r\n",
+            Status::ExpectationFailed => "HTTP/1.1 417 Expectation Failed\r\n",
             Status::HeaderFieldsTooLarge => "HTTP/1.1 431 Request Header Fields Too Large\r\n",
             Status::InternalServerError => "HTTP/1.1 500 Internal Server Error\r\n",
             Status::NotImplemented => "HTTP/1.1 501 Not Implemented\r\n",

@@ -12,7 +12,7 @@ use std::future::poll_fn;
 use std::io;
 use std::pin::Pin;
 use std::task::{Context, Poll};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt, ReadBuf};
 use tokio::net::TcpStream;
@@ -66,33 +66,95 @@ impl Drop for BusyMark {
     }
 }
 
-/// Serves `stream` until the client closes, a response closes it, an I/O
-/// error occurs, or a shutdown finds the connection idle.
-pub async fn serve<H: Handler + ?Sized>(mut stream: TcpStream, handler: &H, shutdown: &Shutdown, limits: Limits) {
-    let _ = run(&mut stream, handler, shutdown, limits).await;
+/// How long a connection may take, at each stage.
+#[derive(Clone, Copy, Debug)]
+pub struct Timeouts {
+    /// From a connection's start, or a request head's first bytes, to the
+    /// end of that head (slowloris); answered with `408`.
+    pub header: Duration,
+    /// Between requests on a keep-alive connection; closed quietly.
+    pub idle: Duration,
+    /// Without progress writing a response to a client that does not read.
+    pub write: Duration,
+}
+
+/// What every connection of a server is configured with.
+#[derive(Clone, Copy, Debug)]
+pub struct ConnectionConfig {
+    pub limits: Limits,
+    pub timeouts: Timeouts,
+}
+
+/// Serves `stream` until the client closes, a response closes it, a timeout
+/// expires, an I/O error occurs, or a shutdown finds the connection idle.
+pub async fn serve<H: Handler + ?Sized>(
+    mut stream: TcpStream,
+    handler: &H,
+    shutdown: &Shutdown,
+    config: ConnectionConfig,
+) {
+    let _ = run(&mut stream, handler, shutdown, config).await;
 }
 
 async fn run<H: Handler + ?Sized>(
     stream: &mut TcpStream,
     handler: &H,
     shutdown: &Shutdown,
-    limits: Limits,
+    config: ConnectionConfig,
 ) -> io::Result<()> {
-    let mut session = Session::new(limits);
+    let Timeouts {
+        header: header_timeout,
+        idle: idle_timeout,
+        write: write_timeout,
+    } = config.timeouts;
+    let mut session = Session::new(config.limits);
     // Input not yet answered, kept across awaits (usually empty, never allocated).
     let mut pending_in: Vec<u8> = Vec::new();
     // Output the socket did not take at once.
     let mut pending_out: Vec<u8> = Vec::new();
     let mut busy = BusyMark::default();
     let mut need_read = true;
+    // The first request is due within the header timeout of the connection's
+    // start; later ones within the idle timeout of the previous one.
+    let mut head_started = Some(Instant::now());
+    let mut idle_since = Instant::now();
+    // One timer per connection, moved only when it fires early: requests
+    // never touch the timer wheel.
+    let mut timer_deadline = Instant::now() + header_timeout;
+    let timer = tokio::time::sleep_until(timer_deadline.into());
+    tokio::pin!(timer);
     loop {
         let mut read_len = 0;
+        let mut received = Instant::now();
         if need_read {
             busy.set(!pending_in.is_empty() || !session.is_idle());
-            read_len = poll_fn(|cx| read_into_worker_buffer(stream, cx)).await?;
-            if read_len == 0 {
+            let read = tokio::select! {
+                biased;
+                r = poll_fn(|cx| read_into_worker_buffer(stream, cx)) => Some(r?),
+                () = &mut timer => None,
+            };
+            received = Instant::now();
+            let Some(n) = read else {
+                let deadline = match head_started {
+                    Some(start) => start + header_timeout,
+                    None => idle_since + idle_timeout,
+                };
+                if received < deadline {
+                    timer_deadline = deadline;
+                    timer.as_mut().reset(deadline.into());
+                    continue;
+                }
+                // Part of a head arrived but not all of it: say why we close.
+                // Nothing at all, or a slow body after its response: just close.
+                if !pending_in.is_empty() {
+                    time_out(stream, &mut session, handler);
+                }
+                return Ok(());
+            };
+            if n == 0 {
                 return Ok(()); // The client closed; a half-sent request gets no answer.
             }
+            read_len = n;
             busy.set(true);
         }
         // Answer and write without awaiting, so the worker buffers can be used.
@@ -103,7 +165,7 @@ async fn run<H: Handler + ?Sized>(
                 pending_in.extend_from_slice(&b.read[..read_len]);
             }
             let input: &[u8] = if from_pending { &pending_in } else { &b.read[..read_len] };
-            let progress = session.feed(input, handler, shutdown.is_triggered(), &mut b.write);
+            let progress = session.feed(input, received, handler, shutdown.is_triggered(), &mut b.write);
             let stalled = b.write.len() >= WRITE_HIGH_WATER;
             if from_pending {
                 pending_in.drain(..progress.consumed);
@@ -119,7 +181,11 @@ async fn run<H: Handler + ?Sized>(
         });
         let (progress, stalled) = step?;
         if !pending_out.is_empty() {
-            stream.write_all(&pending_out).await?;
+            // A client that stops reading is given `write` to make progress.
+            match tokio::time::timeout(write_timeout, stream.write_all(&pending_out)).await {
+                Ok(result) => result?,
+                Err(_) => return Ok(()),
+            }
             pending_out.clear();
         }
         if progress.close {
@@ -128,11 +194,35 @@ async fn run<H: Handler + ?Sized>(
             }
             return Ok(());
         }
-        if shutdown.is_triggered() && pending_in.is_empty() && session.is_idle() {
-            return Ok(());
+        if pending_in.is_empty() && session.is_idle() {
+            if shutdown.is_triggered() {
+                return Ok(());
+            }
+            head_started = None;
+            idle_since = received;
+        } else if head_started.is_none() || progress.responses > 0 {
+            // Part of the next head (or body) arrived: its clock starts now,
+            // and the timer must not wait for a later idle deadline.
+            head_started = Some(received);
+            let deadline = received + header_timeout;
+            if deadline < timer_deadline {
+                timer_deadline = deadline;
+                timer.as_mut().reset(deadline.into());
+            }
         }
         need_read = !stalled;
     }
+}
+
+/// Answers `408` to a head that took too long, then closes without lingering:
+/// the client has had its time.
+fn time_out<H: Handler + ?Sized>(stream: &TcpStream, session: &mut Session, handler: &H) {
+    BUFFERS.with(|b| {
+        let b = &mut *b.borrow_mut();
+        session.time_out(handler, &mut b.write);
+        let _ = write_now(stream, &b.write);
+        b.write.clear();
+    });
 }
 
 /// Reads once into this worker's read buffer; the bytes are valid until the

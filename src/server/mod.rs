@@ -5,6 +5,7 @@
 //! until the [`Shutdown`] has been triggered and the workers have drained.
 
 mod connection;
+mod connection_limit;
 mod listener;
 mod shutdown;
 mod worker;
@@ -15,6 +16,8 @@ use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::Duration;
 
+pub use connection::{ConnectionConfig, Timeouts};
+pub use connection_limit::ConnectionLimit;
 pub use shutdown::Shutdown;
 pub use worker::WorkerConfig;
 
@@ -26,8 +29,29 @@ pub struct ServerConfig {
     pub listen: SocketAddr,
     pub workers: usize,
     pub limits: Limits,
+    pub timeouts: Timeouts,
+    /// Open connections beyond which workers stop accepting.
+    pub max_connections: usize,
     /// How long a shutdown waits for busy connections before closing them.
     pub shutdown_timeout: Duration,
+}
+
+impl ServerConfig {
+    /// The defaults of the command line, listening on `listen`.
+    pub fn new(listen: SocketAddr) -> ServerConfig {
+        ServerConfig {
+            listen,
+            workers: 1,
+            limits: Limits { max_body: 64 * 1024 },
+            timeouts: Timeouts {
+                header: Duration::from_secs(10),
+                idle: Duration::from_secs(60),
+                write: Duration::from_secs(10),
+            },
+            max_connections: 20_000,
+            shutdown_timeout: Duration::from_secs(20),
+        }
+    }
 }
 
 /// Bound listeners, ready to run.
@@ -74,14 +98,19 @@ impl Server {
     }
 
     fn start<H: Handler>(self, handler: Arc<H>, shutdown: Arc<Shutdown>) -> io::Result<Vec<JoinHandle<()>>> {
-        let config = WorkerConfig {
+        let connection = ConnectionConfig {
             limits: self.config.limits,
+            timeouts: self.config.timeouts,
+        };
+        let config = WorkerConfig {
+            connection,
             shutdown_timeout: self.config.shutdown_timeout,
         };
+        let limit = ConnectionLimit::new(self.config.max_connections);
         self.listeners
             .into_iter()
             .enumerate()
-            .map(|(id, l)| worker::spawn(id, l, handler.clone(), shutdown.clone(), config))
+            .map(|(id, l)| worker::spawn(id, l, handler.clone(), shutdown.clone(), limit.clone(), config))
             .collect()
     }
 }

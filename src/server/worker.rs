@@ -10,15 +10,16 @@ use std::time::{Duration, Instant};
 
 use tokio::net::TcpListener;
 
-use super::connection::{busy_connections, serve};
+use super::connection::{busy_connections, serve, ConnectionConfig};
+use super::connection_limit::ConnectionLimit;
 use super::shutdown::Shutdown;
-use crate::http::{Handler, Limits};
+use crate::http::Handler;
 use crate::metrics::set_current_shard;
 
 /// What each worker needs to know.
 #[derive(Clone, Copy, Debug)]
 pub struct WorkerConfig {
-    pub limits: Limits,
+    pub connection: ConnectionConfig,
     pub shutdown_timeout: Duration,
 }
 
@@ -27,6 +28,7 @@ pub fn spawn<H: Handler>(
     listener: std::net::TcpListener,
     handler: Arc<H>,
     shutdown: Arc<Shutdown>,
+    limit: Arc<ConnectionLimit>,
     config: WorkerConfig,
 ) -> io::Result<JoinHandle<()>> {
     std::thread::Builder::new().name(format!("worker-{id}")).spawn(move || {
@@ -42,7 +44,7 @@ pub fn spawn<H: Handler>(
                 return;
             }
         };
-        runtime.block_on(run(listener, handler, shutdown, config));
+        runtime.block_on(run(listener, handler, shutdown, limit, config));
         // Dropping the runtime closes the connections still open: all idle by
         // now, or past the shutdown timeout.
     })
@@ -52,6 +54,7 @@ async fn run<H: Handler>(
     listener: std::net::TcpListener,
     handler: Arc<H>,
     shutdown: Arc<Shutdown>,
+    limit: Arc<ConnectionLimit>,
     config: WorkerConfig,
 ) {
     let listener = match TcpListener::from_std(listener) {
@@ -63,7 +66,13 @@ async fn run<H: Handler>(
     };
     // The accept loop runs as its own task so that it never polls the
     // shutdown signal; the signal aborts it instead.
-    let accept = tokio::spawn(accept_loop(listener, handler, shutdown.clone(), config.limits));
+    let accept = tokio::spawn(accept_loop(
+        listener,
+        handler,
+        shutdown.clone(),
+        limit,
+        config.connection,
+    ));
     shutdown.wait().await;
     accept.abort();
     let _ = accept.await;
@@ -73,14 +82,35 @@ async fn run<H: Handler>(
     }
 }
 
-async fn accept_loop<H: Handler>(listener: TcpListener, handler: Arc<H>, shutdown: Arc<Shutdown>, limits: Limits) {
+async fn accept_loop<H: Handler>(
+    listener: TcpListener,
+    handler: Arc<H>,
+    shutdown: Arc<Shutdown>,
+    limit: Arc<ConnectionLimit>,
+    config: ConnectionConfig,
+) {
     let mut last_log: Option<Instant> = None;
     loop {
+        // At the limit, stop accepting: new connections wait in the kernel's
+        // backlog while the open ones are served, and are taken as soon as
+        // one closes.
+        if limit.is_full() {
+            if last_log.is_none_or(|t| t.elapsed() >= Duration::from_secs(1)) {
+                eprintln!("at --max-connections ({}): not accepting until one closes", limit.max());
+                last_log = Some(Instant::now());
+            }
+            tokio::time::sleep(Duration::from_millis(5)).await;
+            continue;
+        }
         match listener.accept().await {
             Ok((stream, _peer)) => {
                 let handler = handler.clone();
                 let shutdown = shutdown.clone();
-                tokio::spawn(async move { serve(stream, &*handler, &shutdown, limits).await });
+                let slot = limit.acquire();
+                tokio::spawn(async move {
+                    serve(stream, &*handler, &shutdown, config).await;
+                    drop(slot);
+                });
             }
             Err(e) => {
                 // Out of descriptors or buffers: existing connections keep

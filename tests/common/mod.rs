@@ -24,21 +24,23 @@ pub struct TestServer {
 
 impl TestServer {
     pub fn start(workers: usize) -> TestServer {
-        TestServer::start_with(workers, Limits { max_body: 1024 })
+        TestServer::start_with(workers, |_| {})
     }
 
-    pub fn start_with(workers: usize, limits: Limits) -> TestServer {
+    /// A server on 127.0.0.1:0 with `workers`, a 1 KiB body limit, and what
+    /// `configure` changes.
+    pub fn start_with(workers: usize, configure: impl FnOnce(&mut ServerConfig)) -> TestServer {
+        let limits = Limits { max_body: 1024 };
         let shutdown = Arc::new(Shutdown::new());
         let app = Arc::new(App::new(
             Arc::new(SimulatedTemperature::new(50.0, 10.0)),
             shutdown.clone(),
         ));
-        let config = ServerConfig {
-            listen: "127.0.0.1:0".parse().unwrap(),
-            workers,
-            limits,
-            shutdown_timeout: Duration::from_secs(5),
-        };
+        let mut config = ServerConfig::new("127.0.0.1:0".parse().unwrap());
+        config.workers = workers;
+        config.limits = limits;
+        config.shutdown_timeout = Duration::from_secs(5);
+        configure(&mut config);
         let server = Server::bind(config).expect("bind 127.0.0.1:0");
         let addr = server.local_addr();
         let running = server.spawn(app.clone(), shutdown).expect("spawn workers");

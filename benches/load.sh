@@ -1,0 +1,98 @@
+#!/usr/bin/env bash
+# load.sh — wrk load cases against custom-metrics-app and any reference
+# servers, one at a time, each server pinned to one core and wrk to another.
+#
+#   benches/load.sh [-d SECONDS] [-c "CASES"] [-r 'NAME=CMD with {port}']...
+#
+# Cases (default: all): ka64 ka256 pipe16 close metrics hold10k
+#   ka64/ka256  keep-alive GET / with 64/256 connections
+#   pipe16      16 pipelined GET / per write, 64 connections
+#   close       a new TCP connection per request (wget-style), 32 at a time
+#   metrics     keep-alive GET /metrics, 8 connections
+#   hold10k     10,000 keep-alive connections under load: peak RSS
+# Prints req/s, p99, server CPU microseconds per request and peak RSS.
+# Needs: wrk, taskset, curl (Debian: apt-get install wrk util-linux curl).
+# Example reference: -r 'nginx=nginx -p /tmp/ng -c /tmp/ng/nginx.conf -g "daemon off;"'
+set -euo pipefail
+cd "$(dirname "$0")/.."
+DURATION=10
+CASES="ka64 ka256 pipe16 close metrics hold10k"
+declare -a REFS=()
+while getopts "d:c:r:" opt; do
+  case $opt in
+    d) DURATION=$OPTARG ;;
+    c) CASES=$OPTARG ;;
+    r) REFS+=("$OPTARG") ;;
+    *) sed -n '2,16p' "$0"; exit 2 ;;
+  esac
+done
+command -v wrk >/dev/null || { echo "load.sh: wrk is not installed (apt-get install wrk)" >&2; exit 2; }
+ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
+
+cargo build --release --quiet
+BIN=$PWD/target/release/custom-metrics-app
+LUA=$PWD/benches/wrk/summary.lua
+SERVER_CPU=(); CLIENT_CPU=()
+if [ "$(nproc)" -ge 2 ]; then SERVER_CPU=(taskset -c 1); CLIENT_CPU=(taskset -c 0); fi
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
+hwm_kb() { awk '/^VmHWM:/ { print $2 }' "/proc/$1/status"; }
+
+run_case() { # name pid port case
+  local name=$1 pid=$2 url="http://127.0.0.1:$3" case=$4 args=() env=()
+  case $case in
+    ka64) args=(-t1 -c64 "$url/") ;;
+    ka256) args=(-t1 -c256 "$url/") ;;
+    pipe16) args=(-t1 -c64 "$url/"); env=(PIPELINE=16) ;;
+    close) args=(-t1 -c32 -H "Connection: close" "$url/") ;;
+    metrics) args=(-t1 -c8 "$url/metrics") ;;
+    hold10k) args=(-t1 -c10000 --timeout 10s "$url/") ;;
+  esac
+  echo 5 > "/proc/$pid/clear_refs" 2>/dev/null || true
+  local before; before=$(ticks "$pid")
+  local line
+  line=$(env "${env[@]}" "${CLIENT_CPU[@]}" wrk -d"${DURATION}s" -s "$LUA" "${args[@]}" 2>/dev/null | grep '^LOAD ' || echo "LOAD rps=0 requests=0")
+  local after; after=$(ticks "$pid")
+  local requests; requests=$(sed -n 's/.*requests=\([0-9]*\).*/\1/p' <<<"$line")
+  local cpu_us=NA
+  if [ "${requests:-0}" -gt 0 ]; then
+    cpu_us=$(python3 -c "print(round(($after - $before) / $(getconf CLK_TCK) * 1e6 / $requests, 2))")
+  fi
+  echo "$name $case ${line#LOAD } cpu_us_per_req=$cpu_us peak_rss_kb=$(hwm_kb "$pid")"
+  sleep 1
+}
+
+bench_server() { # name command-with-{port}
+  local name=$1 cmd=$2 port; port=$(free_port)
+  cmd=${cmd//\{port\}/$port}
+  setsid "${SERVER_CPU[@]}" bash -c "exec $cmd" >/dev/null 2>&1 &
+  local pid=$!
+  for _ in $(seq 100); do curl -s -o /dev/null "http://127.0.0.1:$port/" && break; sleep 0.1; done
+  # nginx and friends fork workers: measure the busiest process of the group.
+  local target; target=$(pgrep -g "$pid" | tail -n 1); target=${target:-$pid}
+  echo "$name idle rss_kb=$(awk '/^VmRSS:/ { print $2 }' "/proc/$target/status")"
+  for c in $CASES; do run_case "$name" "$target" "$port" "$c"; done
+  kill -- -"$pid" 2>/dev/null || kill "$pid"; wait "$pid" 2>/dev/null || true
+}
+
+{
+  bench_server custom-metrics-app "$BIN --listen 127.0.0.1:{port} --temperature-source simulated"
+  for ref in "${REFS[@]}"; do bench_server "${ref%%=*}" "${ref#*=}"; done
+} | tee /tmp/load-results.txt
+
+echo
+python3 - /tmp/load-results.txt <<'PY'
+import sys
+rows = []
+for line in open(sys.argv[1]):
+    parts = line.split()
+    if len(parts) < 3 or "=" not in parts[2]:
+        continue
+    kv = dict(p.split("=", 1) for p in parts[2:] if "=" in p)
+    rows.append((parts[0], parts[1], kv))
+print(f"{'server':<22}{'case':<9}{'req/s':>10}{'p99 ms':>9}{'CPU us/req':>12}{'peak RSS KiB':>14}")
+for server, case, kv in rows:
+    rss = kv.get('peak_rss_kb', kv.get('rss_kb', '-'))
+    print(f"{server:<22}{case:<9}{kv.get('rps','-'):>10}{kv.get('p99_ms','-'):>9}{kv.get('cpu_us_per_req','-'):>12}{rss:>14}")
+PY

@@ -1,0 +1,584 @@
+//! Hostile and broken clients over real sockets: timeouts, limits, malformed
+//! requests, descriptor exhaustion, panics, and shutdown under load.
+
+mod common;
+
+use std::io::{ErrorKind, Read, Write};
+use std::net::{Shutdown as NetShutdown, TcpStream};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use common::{spawn_binary, Client, TestServer};
+use custom_metrics_app::app::Api;
+use custom_metrics_app::http::{Handler, Rejection, Request, ResponseWriter, Status};
+use custom_metrics_app::server::{Server, ServerConfig, Shutdown};
+
+fn short_timeouts(c: &mut ServerConfig) {
+    c.timeouts.header = Duration::from_millis(300);
+    c.timeouts.idle = Duration::from_millis(300);
+    c.timeouts.write = Duration::from_millis(300);
+}
+
+/// Reads until EOF or an error, bounded; returns the bytes and whether the
+/// connection ended (EOF or reset) rather than timing out.
+fn read_to_end_bounded(s: &mut TcpStream, limit: Duration) -> (Vec<u8>, bool) {
+    s.set_read_timeout(Some(Duration::from_millis(100))).unwrap();
+    let start = Instant::now();
+    let mut out = Vec::new();
+    let mut buf = [0u8; 64 * 1024];
+    while start.elapsed() < limit {
+        match s.read(&mut buf) {
+            Ok(0) => return (out, true),
+            Ok(n) => out.extend_from_slice(&buf[..n]),
+            Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {}
+            Err(_) => return (out, true),
+        }
+    }
+    (out, false)
+}
+
+fn status_of(raw: &[u8]) -> u16 {
+    std::str::from_utf8(&raw[9..12]).unwrap().parse().unwrap()
+}
+
+#[test]
+fn header_timeout_answers_408_and_closes() {
+    let s = TestServer::start_with(1, short_timeouts);
+    let mut slow = TcpStream::connect(s.addr).unwrap();
+    slow.write_all(b"GET / HTTP/1.1\r\nHost: x\r\nX-Slow: ").unwrap();
+    let started = Instant::now();
+    let (bytes, ended) = read_to_end_bounded(&mut slow, Duration::from_secs(5));
+    assert!(ended, "closed after the header timeout");
+    assert!(started.elapsed() >= Duration::from_millis(250));
+    assert_eq!(status_of(&bytes), 408);
+    // A connection that never sends a byte is closed quietly.
+    let mut silent = TcpStream::connect(s.addr).unwrap();
+    let (bytes, ended) = read_to_end_bounded(&mut silent, Duration::from_secs(5));
+    assert!(ended && bytes.is_empty());
+    assert_eq!(s.app.requests().get(Api::Root, Status::RequestTimeout), 1);
+}
+
+#[test]
+fn slow_trickle_cannot_extend_the_header_timeout() {
+    let s = TestServer::start_with(1, short_timeouts);
+    let mut c = Client::connect(s.addr);
+    assert_eq!(c.get("/").status, 200);
+    // One byte every 100 ms: each arrives well within any per-read timeout,
+    // but the head as a whole takes far longer than 300 ms.
+    let started = Instant::now();
+    let mut closed = false;
+    for b in b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Padding: aaaaaaaaaaaaaaaaaaaaaaaa" {
+        if c.stream.write_all(&[*b]).is_err() {
+            closed = true;
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+        if started.elapsed() > Duration::from_secs(3) {
+            break;
+        }
+    }
+    let (bytes, ended) = read_to_end_bounded(&mut c.stream, Duration::from_secs(5));
+    assert!(closed || ended, "the trickling connection was closed");
+    assert!(
+        bytes.is_empty() || status_of(&bytes) == 408,
+        "{:?}",
+        String::from_utf8_lossy(&bytes)
+    );
+}
+
+#[test]
+fn idle_keep_alive_connections_are_closed() {
+    let s = TestServer::start_with(1, short_timeouts);
+    let mut c = Client::connect(s.addr);
+    assert_eq!(c.get("/").status, 200);
+    let (bytes, ended) = read_to_end_bounded(&mut c.stream, Duration::from_secs(5));
+    assert!(ended && bytes.is_empty(), "closed quietly after the idle timeout");
+    // A busy connection is not idle: requests every 100 ms keep it open past 300 ms.
+    let mut busy = Client::connect(s.addr);
+    for _ in 0..8 {
+        assert_eq!(busy.get("/").status, 200);
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+#[test]
+fn clients_that_stop_reading_are_dropped_after_the_write_timeout() {
+    let s = TestServer::start_with(1, short_timeouts);
+    let mut c = TcpStream::connect(s.addr).unwrap();
+    c.set_write_timeout(Some(Duration::from_secs(5))).unwrap();
+    // Ask for far more than the socket buffers hold, and never read.
+    let batch = b"GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n".repeat(200);
+    let mut writer = c.try_clone().unwrap();
+    let sender = std::thread::spawn(move || {
+        for _ in 0..200 {
+            if writer.write_all(&batch).is_err() {
+                break;
+            }
+        }
+    });
+    std::thread::sleep(Duration::from_secs(2));
+    // Now drain: the server must have given up and closed (EOF or reset)
+    // long before answering all 40,000 requests.
+    let (bytes, ended) = read_to_end_bounded(&mut c, Duration::from_secs(20));
+    assert!(ended, "the connection ended");
+    let answered = bytes.windows(12).filter(|w| w == b"HTTP/1.1 200").count();
+    assert!(
+        answered < 40_000,
+        "{answered} responses: the server kept writing to a client that did not read"
+    );
+    sender.join().unwrap();
+    assert_eq!(s.connect().get("/healthz").status, 200);
+}
+
+#[test]
+fn stops_accepting_at_max_connections_and_resumes() {
+    let s = TestServer::start_with(1, |c| c.max_connections = 2);
+    let mut a = Client::connect(s.addr);
+    let mut b = Client::connect(s.addr);
+    assert_eq!(a.get("/").status, 200);
+    assert_eq!(b.get("/").status, 200);
+    let mut third = TcpStream::connect(s.addr).unwrap();
+    third.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
+    third.set_read_timeout(Some(Duration::from_millis(500))).unwrap();
+    let mut buf = [0u8; 256];
+    assert!(
+        third.read(&mut buf).is_err(),
+        "not served while two connections are open"
+    );
+    drop(a);
+    third.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    let n = third.read(&mut buf).expect("served once a slot frees");
+    assert_eq!(status_of(&buf[..n]), 200);
+    assert_eq!(b.get("/").status, 200);
+}
+
+/// Every hostile case, its status, and the route it is counted under.
+#[test]
+fn hostile_requests_get_the_right_status() {
+    let cases: Vec<(&str, Vec<u8>, u16, Api)> = vec![
+        (
+            "bad method token",
+            b"G(T / HTTP/1.1\r\nHost: x\r\n\r\n".to_vec(),
+            400,
+            Api::Root,
+        ),
+        (
+            "NUL in path",
+            b"GET /\0 HTTP/1.1\r\nHost: x\r\n\r\n".to_vec(),
+            400,
+            Api::Root,
+        ),
+        (
+            "control byte in header",
+            b"GET / HTTP/1.1\r\nHost: x\x07\r\n\r\n".to_vec(),
+            400,
+            Api::Root,
+        ),
+        (
+            "conflicting Content-Length",
+            b"POST /cpuTempUp HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n".to_vec(),
+            400,
+            Api::CpuTempUp,
+        ),
+        (
+            "negative Content-Length",
+            b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: -1\r\n\r\n".to_vec(),
+            400,
+            Api::Root,
+        ),
+        (
+            "overflowing Content-Length",
+            b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 99999999999999999999999\r\n\r\n".to_vec(),
+            400,
+            Api::Root,
+        ),
+        (
+            "Transfer-Encoding and Content-Length",
+            b"POST /metrics HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n".to_vec(),
+            400,
+            Api::Metrics,
+        ),
+        (
+            "Transfer-Encoding alone",
+            b"POST /healthz HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n".to_vec(),
+            501,
+            Api::Healthz,
+        ),
+        (
+            "asterisk-form with GET",
+            b"GET * HTTP/1.1\r\nHost: x\r\n\r\n".to_vec(),
+            400,
+            Api::Root,
+        ),
+        (
+            "bad percent-encoding",
+            b"GET /a%zz HTTP/1.1\r\nHost: x\r\n\r\n".to_vec(),
+            400,
+            Api::Root,
+        ),
+        (
+            "very long path",
+            format!("GET /{} HTTP/1.1\r\nHost: x\r\n\r\n", "p".repeat(10_000)).into_bytes(),
+            414,
+            Api::Root,
+        ),
+        (
+            "unknown expectation",
+            b"POST /readyz HTTP/1.1\r\nHost: x\r\nExpect: teapot\r\n\r\n".to_vec(),
+            417,
+            Api::Readyz,
+        ),
+        (
+            "body over the limit",
+            b"POST /cpuTempDown HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\n".to_vec(),
+            413,
+            Api::CpuTempDown,
+        ),
+        (
+            "HTTP/2 preface",
+            b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".to_vec(),
+            505,
+            Api::Root,
+        ),
+        (
+            "TLS ClientHello",
+            b"\x16\x03\x01\x00\xa5\x01\x00\x00\xa1\x03\x03\x00\x01\x02\x03".to_vec(),
+            400,
+            Api::Root,
+        ),
+        (
+            "missing Host on HTTP/1.1",
+            b"GET / HTTP/1.1\r\n\r\n".to_vec(),
+            400,
+            Api::Root,
+        ),
+    ];
+    let s = TestServer::start(1);
+    for (name, raw, status, api) in &cases {
+        let mut c = s.connect();
+        c.send(raw);
+        let r = c.read_response(false);
+        assert_eq!(r.status, *status, "{name}");
+        assert_eq!(r.header("Connection"), Some("close"), "{name}");
+        let _ = c.stream.shutdown(NetShutdown::Write);
+        assert!(c.is_closed_by_server(), "{name}: closed");
+        let code = Status::ALL.iter().find(|st| st.code() == *status).unwrap();
+        assert!(s.app.requests().get(*api, *code) >= 1, "{name}: counted under {api:?}");
+    }
+    assert_eq!(
+        s.app.requests().total(),
+        cases.len() as u64,
+        "one count per response, no more"
+    );
+}
+
+#[test]
+fn tolerated_oddities_are_answered() {
+    let s = TestServer::start(1);
+    let mut c = s.connect();
+    // Bare LF line endings (RFC 9112 §2.2 lets a recipient accept them).
+    c.send(b"GET /healthz HTTP/1.1\nHost: x\n\n");
+    assert_eq!(c.read_response(false).text(), "ok\n");
+    // Absolute-form and percent-encoded targets route like the seed's Go server.
+    c.send(b"GET http://example/cpu%54empUp?x HTTP/1.1\r\nHost: example\r\n\r\n");
+    assert_eq!(c.read_response(false).text(), "60\n");
+    // OPTIONS * is well-formed, and not a method we serve.
+    c.send(b"OPTIONS * HTTP/1.1\r\nHost: x\r\n\r\n");
+    assert_eq!(c.read_response(false).status, 405);
+    // The same Content-Length twice is one Content-Length.
+    c.send(b"POST /cpuTempDown HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\nContent-Length: 2\r\n\r\nab");
+    assert_eq!(c.read_response(false).text(), "50\n");
+    // Expect: 100-continue gets its interim response before the final one.
+    c.send(b"POST /cpuTempUp HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\n");
+    let mut interim = [0u8; 25];
+    c.stream.read_exact(&mut interim).unwrap();
+    assert_eq!(&interim, b"HTTP/1.1 100 Continue\r\n\r\n");
+    c.send(b"hello");
+    assert_eq!(c.read_response(false).text(), "60\n");
+    assert_eq!(c.get("/").status, 200, "still in step after the body");
+}
+
+#[test]
+fn a_client_reset_mid_request_harms_nothing() {
+    let s = TestServer::start(1);
+    for _ in 0..20 {
+        let c = TcpStream::connect(s.addr).unwrap();
+        (&c).write_all(b"GET /cpuTempUp HTTP/1.1\r\nHost: x\r\nX-Half: ")
+            .unwrap();
+        // SO_LINGER 0: close sends a reset instead of a FIN.
+        let linger = libc::linger {
+            l_onoff: 1,
+            l_linger: 0,
+        };
+        // SAFETY: a valid socket fd and a correctly sized option value.
+        unsafe {
+            use std::os::fd::AsRawFd;
+            libc::setsockopt(
+                c.as_raw_fd(),
+                libc::SOL_SOCKET,
+                libc::SO_LINGER,
+                (&linger as *const libc::linger).cast(),
+                std::mem::size_of::<libc::linger>() as u32,
+            );
+        }
+        drop(c);
+    }
+    let mut c = s.connect();
+    assert_eq!(
+        c.get("/cpuTempUp").text(),
+        "60\n",
+        "no half request was answered or counted"
+    );
+    assert_eq!(s.app.requests().total(), 1);
+}
+
+/// Panics on `/panic`; otherwise answers 200.
+struct Fragile(AtomicU64);
+
+impl Handler for Fragile {
+    fn handle(&self, req: &Request<'_>, res: &mut ResponseWriter<'_>) {
+        assert!(req.path != "/panic", "deliberate panic in a handler");
+        self.0.fetch_add(1, Ordering::Relaxed);
+        res.respond(Status::Ok, &[], "text/plain", b"fine");
+    }
+    fn reject(&self, rejection: Rejection<'_>, res: &mut ResponseWriter<'_>) {
+        res.respond(rejection.status, &[], "text/plain", b"");
+    }
+}
+
+#[test]
+fn a_panic_in_one_connection_does_not_take_the_server_down() {
+    let shutdown = Arc::new(Shutdown::new());
+    let handler = Arc::new(Fragile(AtomicU64::new(0)));
+    let server = Server::bind(ServerConfig::new("127.0.0.1:0".parse().unwrap())).unwrap();
+    let addr = server.local_addr();
+    let running = server.spawn(handler.clone(), shutdown).unwrap();
+    let mut steady = Client::connect(addr);
+    assert_eq!(steady.get("/").status, 200);
+    for _ in 0..3 {
+        let mut c = TcpStream::connect(addr).unwrap();
+        c.write_all(b"GET /panic HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
+        let (bytes, ended) = read_to_end_bounded(&mut c, Duration::from_secs(5));
+        assert!(ended && bytes.is_empty(), "the panicking connection is dropped");
+    }
+    assert_eq!(steady.get("/").status, 200, "other connections carry on");
+    assert_eq!(Client::connect(addr).get("/").status, 200, "new connections too");
+    assert_eq!(handler.0.load(Ordering::Relaxed), 3);
+    running.stop();
+}
+
+/// Runs `f` on a fresh process's worth of descriptors: raises this test
+/// process's soft limit so a thousand client sockets fit.
+fn raise_nofile(want: u64) {
+    let mut l = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: valid out-pointer, then a valid limit.
+    unsafe {
+        libc::getrlimit(libc::RLIMIT_NOFILE, &mut l);
+        if l.rlim_cur < want {
+            l.rlim_cur = want.min(l.rlim_max);
+            libc::setrlimit(libc::RLIMIT_NOFILE, &l);
+        }
+    }
+}
+
+#[test]
+fn a_thousand_slowloris_connections_do_not_block_a_normal_client() {
+    raise_nofile(4096);
+    let (mut child, addr) = spawn_binary(&["--workers", "1", "--header-timeout", "2"]);
+    let mut slow: Vec<TcpStream> = (0..1000)
+        .map(|_| {
+            let mut c = TcpStream::connect(addr).expect("slowloris connect");
+            c.write_all(b"GET / HTTP/1.1\r\nHost: x\r\nX-Slow: a").unwrap();
+            c
+        })
+        .collect();
+    let mut normal = Client::connect(addr);
+    let t = Instant::now();
+    assert_eq!(normal.get("/").status, 200);
+    assert!(t.elapsed() < Duration::from_secs(2), "served while 1,000 heads hang");
+    // After the header timeout every slow connection gets its 408 and is closed.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let mut closed_with_408 = 0;
+    for c in &mut slow {
+        let left = deadline
+            .saturating_duration_since(Instant::now())
+            .max(Duration::from_millis(10));
+        let (bytes, ended) = read_to_end_bounded(c, left);
+        if ended && bytes.len() >= 12 && status_of(&bytes) == 408 {
+            closed_with_408 += 1;
+        }
+    }
+    assert_eq!(closed_with_408, 1000);
+    assert_eq!(Client::connect(addr).get("/healthz").status, 200);
+    child.kill().unwrap();
+    child.wait().unwrap();
+}
+
+#[test]
+fn out_of_descriptors_the_server_backs_off_and_recovers() {
+    use std::os::unix::process::CommandExt;
+    let bin = env!("CARGO_BIN_EXE_custom-metrics-app");
+    let mut cmd = std::process::Command::new(bin);
+    cmd.args([
+        "--listen",
+        "127.0.0.1:0",
+        "--workers",
+        "1",
+        "--temperature-source",
+        "simulated",
+    ])
+    .stderr(std::process::Stdio::piped());
+    // SAFETY: only async-signal-safe setrlimit between fork and exec.
+    unsafe {
+        cmd.pre_exec(|| {
+            let l = libc::rlimit {
+                rlim_cur: 48,
+                rlim_max: 48,
+            };
+            if libc::setrlimit(libc::RLIMIT_NOFILE, &l) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+    let mut child = cmd.spawn().unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let lines = Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
+    let (tx, rx) = std::sync::mpsc::channel();
+    {
+        let lines = lines.clone();
+        std::thread::spawn(move || {
+            use std::io::BufRead;
+            for (i, l) in std::io::BufReader::new(stderr)
+                .lines()
+                .map_while(Result::ok)
+                .enumerate()
+            {
+                if i == 0 {
+                    let _ = tx.send(l.clone());
+                }
+                lines.lock().unwrap().push(l);
+            }
+        });
+    }
+    let first = rx.recv_timeout(Duration::from_secs(10)).unwrap();
+    let addr: std::net::SocketAddr = first
+        .split_whitespace()
+        .skip_while(|w| *w != "on")
+        .nth(1)
+        .unwrap()
+        .parse()
+        .unwrap();
+    let mut kept = Client::connect(addr);
+    assert_eq!(kept.get("/").status, 200);
+    // Far more connections than the server has descriptors left.
+    let flood: Vec<TcpStream> = (0..120).map(|_| TcpStream::connect(addr).unwrap()).collect();
+    std::thread::sleep(Duration::from_millis(500));
+    assert_eq!(
+        kept.get("/healthz").status,
+        200,
+        "existing connections are still served"
+    );
+    drop(flood);
+    // Descriptors free up: new connections are served again without help.
+    let start = Instant::now();
+    loop {
+        let mut c = TcpStream::connect(addr).unwrap();
+        c.set_read_timeout(Some(Duration::from_secs(2))).unwrap();
+        c.write_all(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
+        let mut buf = [0u8; 128];
+        if matches!(c.read(&mut buf), Ok(n) if n > 12 && status_of(&buf) == 200) {
+            break;
+        }
+        assert!(start.elapsed() < Duration::from_secs(20), "never recovered");
+    }
+    let log = lines.lock().unwrap().join("\n");
+    let complaints = log.lines().filter(|l| l.contains("accept failed")).count();
+    assert!(complaints >= 1, "EMFILE was logged: {log}");
+    assert!(complaints <= 5, "logged at most about once a second: {log}");
+    assert!(child.try_wait().unwrap().is_none(), "still running");
+    child.kill().unwrap();
+    child.wait().unwrap();
+}
+
+#[test]
+fn sigterm_under_load_finishes_whole_responses_and_exits_zero() {
+    let (mut child, addr) = spawn_binary(&["--workers", "2", "--shutdown-timeout", "5"]);
+    let stop = Arc::new(AtomicBool::new(false));
+    let whole = Arc::new(AtomicU64::new(0));
+    let clients: Vec<_> = (0..4)
+        .map(|_| {
+            let (stop, whole) = (stop.clone(), whole.clone());
+            std::thread::spawn(move || {
+                while !stop.load(Ordering::Relaxed) {
+                    let Ok(mut s) = TcpStream::connect(addr) else { return };
+                    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+                    for _ in 0..50 {
+                        if s.write_all(b"GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n").is_err() {
+                            break;
+                        }
+                        match read_one_response(&mut s) {
+                            Ok(true) => _ = whole.fetch_add(1, Ordering::Relaxed),
+                            Ok(false) => break, // closed between responses: fine
+                            Err(partial) => panic!("a response was cut off: {partial}"),
+                        }
+                    }
+                }
+            })
+        })
+        .collect();
+    std::thread::sleep(Duration::from_millis(500));
+    // SAFETY: kill(2) on our child's pid.
+    unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+    let t = Instant::now();
+    let status = loop {
+        if let Some(st) = child.try_wait().unwrap() {
+            break st;
+        }
+        assert!(
+            t.elapsed() < Duration::from_secs(8),
+            "not exited within the shutdown timeout"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    stop.store(true, Ordering::Relaxed);
+    for c in clients {
+        c.join().expect("no client saw a cut-off response");
+    }
+    assert_eq!(status.code(), Some(0));
+    assert!(whole.load(Ordering::Relaxed) > 10);
+}
+
+/// Ok(true): one whole response read; Ok(false): the connection ended (EOF or
+/// reset) before the response's first byte; Err: it ended inside a response.
+fn read_one_response(s: &mut TcpStream) -> Result<bool, String> {
+    let mut buf = Vec::new();
+    let mut chunk = [0u8; 8192];
+    loop {
+        if let Some(end) = common::find(&buf, b"\r\n\r\n") {
+            let head = String::from_utf8_lossy(&buf[..end]).to_string();
+            let len: usize = head
+                .lines()
+                .find_map(|l| l.strip_prefix("Content-Length: "))
+                .ok_or(head.clone())?
+                .parse()
+                .unwrap();
+            while buf.len() < end + 4 + len {
+                match s.read(&mut chunk) {
+                    Ok(n) if n > 0 => buf.extend_from_slice(&chunk[..n]),
+                    _ => return Err(format!("{} of {} body bytes", buf.len() - end - 4, len)),
+                }
+            }
+            return Ok(true);
+        }
+        match s.read(&mut chunk) {
+            Ok(0) | Err(_) if buf.is_empty() => return Ok(false),
+            Ok(n) if n > 0 => buf.extend_from_slice(&chunk[..n]),
+            _ => return Err(format!("head cut off after {} bytes", buf.len())),
+        }
+    }
+}
