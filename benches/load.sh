@@ -2,7 +2,7 @@
 # load.sh — wrk load cases against custom-metrics-app and any reference
 # servers, one at a time, each server pinned to one core and wrk to another.
 #
-#   benches/load.sh [-d SECONDS] [-c "CASES"] [-r 'NAME=CMD with {port}']...
+#   benches/load.sh [-d SECONDS] [-n REPS] [-c "CASES"] [-r 'NAME=CMD with {port}']...
 #
 # Cases (default: all): ka64 ka256 pipe16 close metrics hold10k
 #   ka64/ka256  keep-alive GET / with 64/256 connections
@@ -10,17 +10,22 @@
 #   close       a new TCP connection per request (wget-style), 32 at a time
 #   metrics     keep-alive GET /metrics, 8 connections
 #   hold10k     10,000 keep-alive connections under load: peak RSS
-# Prints req/s, p99, server CPU microseconds per request and peak RSS.
+# Prints req/s, p99, server CPU microseconds per request and peak RSS (the
+# median over REPS repetitions, servers alternating within each repetition so
+# that a machine's slow spell hits all of them). Raw lines go to
+# benches/results/load-<date>.txt, which benches/chart.py turns into a chart.
 # Needs: wrk, taskset, curl (Debian: apt-get install wrk util-linux curl).
 # Example reference: -r 'nginx=nginx -p /tmp/ng -c /tmp/ng/nginx.conf -g "daemon off;"'
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DURATION=10
+REPS=1
 CASES="ka64 ka256 pipe16 close metrics hold10k"
 declare -a REFS=()
-while getopts "d:c:r:" opt; do
+while getopts "d:n:c:r:" opt; do
   case $opt in
     d) DURATION=$OPTARG ;;
+    n) REPS=$OPTARG ;;
     c) CASES=$OPTARG ;;
     r) REFS+=("$OPTARG") ;;
     *) sed -n '2,16p' "$0"; exit 2 ;;
@@ -76,23 +81,33 @@ bench_server() { # name command-with-{port}
   kill -- -"$pid" 2>/dev/null || kill "$pid"; wait "$pid" 2>/dev/null || true
 }
 
-{
+mkdir -p benches/results
+RAW=benches/results/load-$(date -u +%Y%m%dT%H%M%SZ).txt
+for rep in $(seq "$REPS"); do
   bench_server custom-metrics-app "$BIN --listen 127.0.0.1:{port} --temperature-source simulated"
   for ref in "${REFS[@]}"; do bench_server "${ref%%=*}" "${ref#*=}"; done
-} | tee /tmp/load-results.txt
+done | tee "$RAW"
 
 echo
-python3 - /tmp/load-results.txt <<'PY'
-import sys
-rows = []
+python3 - "$RAW" <<'PY'
+import statistics, sys
+from collections import defaultdict
+rows = defaultdict(lambda: defaultdict(list))
 for line in open(sys.argv[1]):
     parts = line.split()
     if len(parts) < 3 or "=" not in parts[2]:
         continue
-    kv = dict(p.split("=", 1) for p in parts[2:] if "=" in p)
-    rows.append((parts[0], parts[1], kv))
-print(f"{'server':<22}{'case':<9}{'req/s':>10}{'p99 ms':>9}{'CPU us/req':>12}{'peak RSS KiB':>14}")
-for server, case, kv in rows:
-    rss = kv.get('peak_rss_kb', kv.get('rss_kb', '-'))
-    print(f"{server:<22}{case:<9}{kv.get('rps','-'):>10}{kv.get('p99_ms','-'):>9}{kv.get('cpu_us_per_req','-'):>12}{rss:>14}")
+    for k, v in (p.split("=", 1) for p in parts[2:] if "=" in p):
+        try:
+            rows[(parts[0], parts[1])][k].append(float(v))
+        except ValueError:
+            pass
+def med(kv, key):
+    return f"{statistics.median(kv[key]):g}" if kv.get(key) else "-"
+print(f"{'server':<22}{'case':<9}{'req/s':>10}{'p99 ms':>9}{'CPU us/req':>12}{'peak RSS KiB':>14}   (medians)")
+for (server, case), kv in rows.items():
+    rss = med(kv, 'peak_rss_kb') if kv.get('peak_rss_kb') else med(kv, 'rss_kb')
+    print(f"{server:<22}{case:<9}{med(kv, 'rps'):>10}{med(kv, 'p99_ms'):>9}{med(kv, 'cpu_us_per_req'):>12}{rss:>14}")
 PY
+echo "raw results: $RAW"
+
