@@ -3,9 +3,9 @@
 mod common;
 
 use std::process::Command;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use common::{spawn_binary, spawn_binary_with_env, Client};
+use common::{spawn_binary, spawn_binary_with_env, wait_for_exit, Client};
 
 fn run(args: &[&str], env: &[(&str, &str)]) -> std::process::Output {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_custom-metrics-app"));
@@ -75,16 +75,6 @@ fn sigterm_exits_zero_promptly() {
     assert_eq!(c.get("/").status, 200);
     // SAFETY: plain kill(2) on our own child's pid.
     unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
-    let start = Instant::now();
-    let status = loop {
-        if let Some(s) = child.try_wait().unwrap() {
-            break s;
-        }
-        assert!(
-            start.elapsed() < Duration::from_secs(10),
-            "still running 10 s after SIGTERM"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    };
+    let status = wait_for_exit(&mut child, Duration::from_secs(10), "after SIGTERM");
     assert_eq!(status.code(), Some(0));
 }

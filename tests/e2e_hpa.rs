@@ -34,8 +34,9 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use common::loadgen::{requests_counted, run_loadgen, temperature};
+use common::prometheus::Prometheus;
 use common::{require_tool, spawn_binary};
-use e2e::prometheus::{scrape_config, Prometheus, Target};
+use e2e::prometheus::{scrape_config, Target};
 use e2e::sampler::{unix_now, CounterSampler};
 use e2e::{adapter, hpa, manifests};
 

@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use common::{spawn_binary, Client, TestServer};
+use common::{spawn_binary, wait_for_exit, Client, TestServer};
 use custom_metrics_app::app::Api;
 use custom_metrics_app::http::{Handler, Rejection, Request, ResponseWriter, Status};
 use custom_metrics_app::server::{Server, ServerConfig, Shutdown};
@@ -534,17 +534,7 @@ fn sigterm_under_load_finishes_whole_responses_and_exits_zero() {
     std::thread::sleep(Duration::from_millis(500));
     // SAFETY: kill(2) on our child's pid.
     unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
-    let t = Instant::now();
-    let status = loop {
-        if let Some(st) = child.try_wait().unwrap() {
-            break st;
-        }
-        assert!(
-            t.elapsed() < Duration::from_secs(8),
-            "not exited within the shutdown timeout"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    };
+    let status = wait_for_exit(&mut child, Duration::from_secs(8), "within the shutdown timeout");
     stop.store(true, Ordering::Relaxed);
     for c in clients {
         c.join().expect("no client saw a cut-off response");

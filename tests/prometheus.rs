@@ -4,11 +4,12 @@
 mod common;
 
 use std::io::Write;
-use std::path::PathBuf;
+use std::net::SocketAddr;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{free_port, require_tool, spawn_binary, Client};
+use common::prometheus::Prometheus;
+use common::{require_tool, spawn_binary, Client};
 
 struct Killed(Child);
 
@@ -19,91 +20,13 @@ impl Drop for Killed {
     }
 }
 
-fn temp_dir(tag: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("cma-{tag}-{}-{}", std::process::id(), free_port()));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
-/// Starts Prometheus on a free loopback port scraping `target` every second.
-fn start_prometheus(target: std::net::SocketAddr, dir: &std::path::Path) -> (Killed, std::net::SocketAddr) {
-    start_prometheus_jobs(&[("app", target)], dir)
-}
-
-/// Starts Prometheus on a free loopback port with one job per (name, target).
-fn start_prometheus_jobs(
-    jobs: &[(&str, std::net::SocketAddr)],
-    dir: &std::path::Path,
-) -> (Killed, std::net::SocketAddr) {
-    let port = free_port();
-    let config = dir.join("prometheus.yml");
+/// Prometheus scraping each (job, target) every second.
+fn start_prometheus(jobs: &[(&str, SocketAddr)]) -> Prometheus {
     let mut yaml = String::from("global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\nscrape_configs:\n");
     for (job, target) in jobs {
         yaml += &format!("  - job_name: {job}\n    static_configs:\n      - targets: ['{target}']\n");
     }
-    std::fs::write(&config, yaml).unwrap();
-    let child = Command::new("prometheus")
-        .arg(format!("--config.file={}", config.display()))
-        .arg(format!("--storage.tsdb.path={}", dir.join("data").display()))
-        .arg(format!("--web.listen-address=127.0.0.1:{port}"))
-        .stdout(Stdio::null())
-        .stderr(std::fs::File::create(dir.join("prometheus.log")).unwrap())
-        .spawn()
-        .expect("start prometheus");
-    let addr: std::net::SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
-    let start = Instant::now();
-    loop {
-        if let Ok(s) = std::net::TcpStream::connect(addr) {
-            drop(s);
-            if Client::connect(addr).get("/-/ready").status == 200 {
-                break;
-            }
-        }
-        assert!(
-            start.elapsed() < Duration::from_secs(30),
-            "prometheus did not become ready"
-        );
-        std::thread::sleep(Duration::from_millis(200));
-    }
-    (Killed(child), addr)
-}
-
-fn query(prom: std::net::SocketAddr, promql: &str) -> Vec<(serde_json::Value, f64)> {
-    let encoded: String = promql
-        .bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || b"_-.".contains(&b) {
-                (b as char).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect();
-    let r = Client::connect(prom).get(&format!("/api/v1/query?query={encoded}"));
-    assert_eq!(r.status, 200, "{}", r.text());
-    let v: serde_json::Value = serde_json::from_slice(&r.body).unwrap();
-    v["data"]["result"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|s| (s["metric"].clone(), s["value"][1].as_str().unwrap().parse().unwrap()))
-        .collect()
-}
-
-/// Polls `promql` until its single result equals `want` (bounded).
-fn wait_for_value(prom: std::net::SocketAddr, promql: &str, want: f64) -> serde_json::Value {
-    let start = Instant::now();
-    loop {
-        let r = query(prom, promql);
-        if r.len() == 1 && r[0].1 == want {
-            return r[0].0.clone();
-        }
-        assert!(
-            start.elapsed() < Duration::from_secs(30),
-            "{promql}: wanted {want}, last result {r:?}"
-        );
-        std::thread::sleep(Duration::from_millis(250));
-    }
+    Prometheus::start(&yaml)
 }
 
 #[test]
@@ -123,24 +46,22 @@ fn prometheus_ingests_the_seed_metrics() {
     c.request("PUT", "/cpuTempDown");
     drop(c);
 
-    let dir = temp_dir("prom");
-    let (_prom, prom) = start_prometheus(addr, &dir);
-    let labels = wait_for_value(prom, "total_req_num{api=\"/\"}", 5.0);
+    let prom = start_prometheus(&[("app", addr)]);
+    let labels = prom.wait_for_value("total_req_num{api=\"/\"}", 5.0);
     assert_eq!(labels["status"], "200");
     assert_eq!(labels["job"], "app");
-    wait_for_value(prom, "total_req_num{api=\"cpuTempUp\",status=\"200\"}", 2.0);
-    wait_for_value(prom, "total_req_num{api=\"cpuTempDown\",status=\"405\"}", 1.0);
-    wait_for_value(prom, "cpu_temperature_celsius", 60.0);
+    prom.wait_for_value("total_req_num{api=\"cpuTempUp\",status=\"200\"}", 2.0);
+    prom.wait_for_value("total_req_num{api=\"cpuTempDown\",status=\"405\"}", 1.0);
+    prom.wait_for_value("cpu_temperature_celsius", 60.0);
     // Prometheus's own scrapes are counted too, under api="metrics".
     let start = Instant::now();
-    while query(prom, "total_req_num{api=\"metrics\"} > 0").is_empty() {
+    while prom.query("total_req_num{api=\"metrics\"} > 0", None).is_empty() {
         assert!(start.elapsed() < Duration::from_secs(30), "scrapes never counted");
         std::thread::sleep(Duration::from_millis(250));
     }
-    let up = query(prom, "up");
+    let up = prom.query("up", None);
     assert_eq!(up.len(), 1);
     assert_eq!(up[0].1, 1.0);
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]
@@ -212,21 +133,17 @@ fn openmetrics_and_text_store_the_same_series() {
             sent
         })
     };
-    let dir = temp_dir("prom-formats");
-    let (_prom, prom) = start_prometheus_jobs(&[("om", om), ("text", text)], &dir);
+    let prom = start_prometheus(&[("om", om), ("text", text)]);
     for job in ["om", "text"] {
-        wait_for_value(
-            prom,
-            &format!("total_req_num{{job=\"{job}\",api=\"/\",status=\"405\"}}"),
-            1.0,
-        );
-        wait_for_value(prom, &format!("total_req_num{{job=\"{job}\",api=\"cpuTempUp\"}}"), 1.0);
-        wait_for_value(prom, &format!("cpu_temperature_celsius{{job=\"{job}\"}}"), 60.0);
+        prom.wait_for_value(&format!("total_req_num{{job=\"{job}\",api=\"/\",status=\"405\"}}"), 1.0);
+        prom.wait_for_value(&format!("total_req_num{{job=\"{job}\",api=\"cpuTempUp\"}}"), 1.0);
+        prom.wait_for_value(&format!("cpu_temperature_celsius{{job=\"{job}\"}}"), 60.0);
     }
-    wait_for_value(prom, "total_req_num{job=\"text\",api=\"/\",status=\"200\"}", 4.0);
-    wait_for_value(prom, "http_request_duration_seconds_count{job=\"text\",api=\"/\"}", 5.0);
+    prom.wait_for_value("total_req_num{job=\"text\",api=\"/\",status=\"200\"}", 4.0);
+    prom.wait_for_value("http_request_duration_seconds_count{job=\"text\",api=\"/\"}", 5.0);
     let names = |job: &str| -> Vec<String> {
-        let mut v: Vec<String> = query(prom, &format!("count by (__name__) ({{job=\"{job}\"}})"))
+        let mut v: Vec<String> = prom
+            .query(&format!("count by (__name__) ({{job=\"{job}\"}})"), None)
             .into_iter()
             .map(|(m, _)| m["__name__"].as_str().unwrap().to_owned())
             .collect();
@@ -251,10 +168,7 @@ fn openmetrics_and_text_store_the_same_series() {
     // A latency quantile from the histogram, over the live load.
     let start = Instant::now();
     let p99 = loop {
-        let r = query(
-            prom,
-            "histogram_quantile(0.99, sum by (le) (rate(http_request_duration_seconds_bucket{job=\"om\",api=\"/\"}[5s])))",
-        );
+        let r = prom.query("histogram_quantile(0.99, sum by (le) (rate(http_request_duration_seconds_bucket{job=\"om\",api=\"/\"}[5s])))", None);
         if let Some((_, v)) = r.first().filter(|(_, v)| v.is_finite()) {
             break *v;
         }
@@ -264,5 +178,4 @@ fn openmetrics_and_text_store_the_same_series() {
     assert!(p99 > 0.0 && p99 <= 0.1, "p99 {p99} s within the buckets");
     stop.store(true, std::sync::atomic::Ordering::Relaxed);
     assert!(load.join().unwrap() > 0);
-    let _ = std::fs::remove_dir_all(&dir);
 }

@@ -2,6 +2,8 @@
 //! HTTP/1.1 client that checks the framing of every byte it reads.
 #![allow(dead_code)]
 
+pub mod prometheus;
+
 pub mod loadgen;
 
 use std::io::{Read, Write};
@@ -262,4 +264,16 @@ pub fn free_port() -> u16 {
         .local_addr()
         .unwrap()
         .port()
+}
+
+/// Waits for `child` to exit, failing the test after `limit`.
+pub fn wait_for_exit(child: &mut std::process::Child, limit: Duration, what: &str) -> std::process::ExitStatus {
+    let start = std::time::Instant::now();
+    loop {
+        if let Some(status) = child.try_wait().expect("try_wait") {
+            return status;
+        }
+        assert!(start.elapsed() < limit, "{what}: still running after {limit:?}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
 }

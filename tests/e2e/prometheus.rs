@@ -1,39 +1,20 @@
-//! A real Prometheus (Debian's package) on a free loopback port, scraping
-//! the test's "pods" the way the Prometheus Operator scrapes a ServiceMonitor:
+//! The scrape config of a real Prometheus (see `common::prometheus`) that
+//! scrapes the test's "pods" the way the Prometheus Operator scrapes a ServiceMonitor:
 //! one job, the endpoint's path and scheme, and relabeling that turns the
 //! Kubernetes discovery labels into `namespace`, `pod`, `service`,
 //! `container`, `endpoint` and `job`. Static targets carry the `__meta_*`
 //! labels Kubernetes service discovery would have set, so the relabel
 //! rules are the operator's own, not a shortcut.
 
-use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpStream};
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::net::SocketAddr;
+use std::time::Duration;
 
 use super::manifests::ScrapeEndpoint;
-
-const IO_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// One scrape target: a pod name and where it listens.
 pub struct Target<'a> {
     pub pod: &'a str,
     pub addr: SocketAddr,
-}
-
-pub struct Prometheus {
-    child: Child,
-    pub addr: SocketAddr,
-    dir: PathBuf,
-}
-
-impl Drop for Prometheus {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
 }
 
 /// The scrape config the operator would generate for `endpoint`, with
@@ -97,106 +78,4 @@ pub fn scrape_config(
         port = endpoint.port,
     );
     yaml
-}
-
-impl Prometheus {
-    /// Starts Prometheus with `config` and waits (bounded) until it is ready.
-    pub fn start(config: &str) -> Prometheus {
-        let dir = std::env::temp_dir().join(format!("cma-e2e-{}-{}", std::process::id(), crate::common::free_port()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let config_path = dir.join("prometheus.yml");
-        std::fs::write(&config_path, config).unwrap();
-        let addr: SocketAddr = format!("127.0.0.1:{}", crate::common::free_port()).parse().unwrap();
-        let child = Command::new("prometheus")
-            .arg(format!("--config.file={}", config_path.display()))
-            .arg(format!("--storage.tsdb.path={}", dir.join("data").display()))
-            .arg(format!("--web.listen-address={addr}"))
-            .stdout(Stdio::null())
-            .stderr(std::fs::File::create(dir.join("prometheus.log")).unwrap())
-            .spawn()
-            .expect("start prometheus");
-        let p = Prometheus { child, addr, dir };
-        p.wait_for("Prometheus ready", Duration::from_secs(60), |p| {
-            get(p.addr, "/-/ready").is_some_and(|(status, _)| status == 200)
-        });
-        p
-    }
-
-    /// The log, for failure messages.
-    pub fn log(&self) -> String {
-        std::fs::read_to_string(self.dir.join("prometheus.log")).unwrap_or_default()
-    }
-
-    /// Polls `ok` every 250 ms until it holds; panics after `limit`.
-    pub fn wait_for(&self, what: &str, limit: Duration, mut ok: impl FnMut(&Prometheus) -> bool) {
-        let start = Instant::now();
-        while !ok(self) {
-            assert!(
-                start.elapsed() < limit,
-                "{what}: not within {limit:?}\n--- prometheus log ---\n{}",
-                self.log()
-            );
-            std::thread::sleep(Duration::from_millis(250));
-        }
-    }
-
-    /// An instant query, at `time` (Unix seconds) or now: (labels, value) per series.
-    pub fn query(&self, promql: &str, time: Option<f64>) -> Vec<(serde_json::Value, f64)> {
-        let mut path = format!("/api/v1/query?query={}", encode(promql));
-        if let Some(t) = time {
-            path += &format!("&time={t:.3}");
-        }
-        let data = self.api(&path);
-        data["result"]
-            .as_array()
-            .expect("a vector result")
-            .iter()
-            .map(|s| {
-                let v = s["value"][1].as_str().expect("sample value");
-                (s["metric"].clone(), v.parse().expect("a number"))
-            })
-            .collect()
-    }
-
-    /// The series API, as the adapter lists series for a rule's seriesQuery.
-    pub fn series(&self, selector: &str) -> Vec<serde_json::Value> {
-        let data = self.api(&format!("/api/v1/series?match[]={}", encode(selector)));
-        data.as_array().expect("a list of series").clone()
-    }
-
-    fn api(&self, path: &str) -> serde_json::Value {
-        let (status, body) = get(self.addr, path).unwrap_or_else(|| panic!("GET {path}: no answer"));
-        let v: serde_json::Value = serde_json::from_slice(&body).expect("JSON");
-        assert_eq!(status, 200, "GET {path}: {v}");
-        assert_eq!(v["status"], "success", "GET {path}: {v}");
-        v["data"].clone()
-    }
-}
-
-/// Percent-encodes a query parameter.
-fn encode(s: &str) -> String {
-    s.bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
-                (b as char).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect()
-}
-
-/// A bounded HTTP/1.0 GET: Go answers 1.0 without chunking and closes, so
-/// the body is everything after the head. `None` if it cannot connect.
-fn get(addr: SocketAddr, path: &str) -> Option<(u16, Vec<u8>)> {
-    let mut s = TcpStream::connect_timeout(&addr, IO_TIMEOUT).ok()?;
-    s.set_read_timeout(Some(IO_TIMEOUT)).unwrap();
-    s.set_write_timeout(Some(IO_TIMEOUT)).unwrap();
-    s.write_all(format!("GET {path} HTTP/1.0\r\nHost: {addr}\r\n\r\n").as_bytes())
-        .ok()?;
-    let mut raw = Vec::new();
-    s.read_to_end(&mut raw).ok()?;
-    let head_end = raw.windows(4).position(|w| w == b"\r\n\r\n")? + 4;
-    let status = std::str::from_utf8(raw.get(9..12)?).ok()?.parse().ok()?;
-    Some((status, raw[head_end..].to_vec()))
 }
