@@ -265,7 +265,7 @@ mod tests {
     use super::*;
     use crate::metrics::{Desc, MetricType};
     use crate::temperature::sysfs::sensor::{FoundSensor, SensorKind};
-    use crate::temperature::sysfs::test_dir::TestDir;
+    use crate::temperature::sysfs::test_dir::{wait_for, TestDir};
     use std::path::PathBuf;
 
     fn errors() -> Arc<CounterVec> {
@@ -280,14 +280,6 @@ mod tests {
             labels: vec!["z".into(), "t".into()],
             aliases: vec![],
         }))
-    }
-
-    fn wait_for(what: &str, mut done: impl FnMut() -> bool) {
-        let until = Instant::now() + Duration::from_secs(10);
-        while !done() {
-            assert!(Instant::now() < until, "timed out waiting for {what}");
-            std::thread::sleep(Duration::from_millis(5));
-        }
     }
 
     #[test]

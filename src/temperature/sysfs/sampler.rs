@@ -246,7 +246,7 @@ impl Core {
 mod tests {
     use super::*;
     use crate::temperature::sysfs::selection::{HwmonSelector, ThermalSelector};
-    use crate::temperature::sysfs::test_dir::TestDir;
+    use crate::temperature::sysfs::test_dir::{wait_for, TestDir};
 
     fn config(dir: &TestDir, interval_ms: u64) -> SamplerConfig {
         SamplerConfig {
@@ -254,14 +254,6 @@ mod tests {
             hwmon_root: dir.path().join("hwmon"),
             interval: Duration::from_millis(interval_ms),
             read_timeout: Duration::from_millis(interval_ms / 2),
-        }
-    }
-
-    fn wait_for(what: &str, mut done: impl FnMut() -> bool) {
-        let until = Instant::now() + Duration::from_secs(10);
-        while !done() {
-            assert!(Instant::now() < until, "timed out waiting for {what}");
-            std::thread::sleep(Duration::from_millis(5));
         }
     }
 
