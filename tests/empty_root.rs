@@ -17,7 +17,6 @@
 mod common;
 
 use std::io::BufRead;
-use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -144,13 +143,7 @@ fn static_binary_serves_from_an_empty_root() {
         .expect("the binary started")
         .expect("utf-8");
     assert!(first.contains("temperature source: simulated"), "{first}");
-    let addr: SocketAddr = first
-        .split_whitespace()
-        .skip_while(|w| *w != "on")
-        .nth(1)
-        .unwrap_or_else(|| panic!("no address in {first:?}"))
-        .parse()
-        .expect("socket address");
+    let addr = common::listening_addr(&first);
 
     let mut c = Client::connect(addr);
     let root_page = c.get("/");

@@ -468,13 +468,7 @@ fn out_of_descriptors_the_server_backs_off_and_recovers() {
         });
     }
     let first = rx.recv_timeout(Duration::from_secs(10)).unwrap();
-    let addr: std::net::SocketAddr = first
-        .split_whitespace()
-        .skip_while(|w| *w != "on")
-        .nth(1)
-        .unwrap()
-        .parse()
-        .unwrap();
+    let addr = common::listening_addr(&first);
     let mut kept = Client::connect(addr);
     assert_eq!(kept.get("/").status, 200);
     // Far more connections than the server has descriptors left.

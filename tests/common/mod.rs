@@ -230,16 +230,21 @@ pub fn spawn_binary_with_env(args: &[&str], env: &[(&str, &str)]) -> (std::proce
     let stderr = child.stderr.take().unwrap();
     let mut lines = std::io::BufReader::new(stderr).lines();
     let first = lines.next().expect("a start-up line").expect("utf-8");
-    let addr = first
-        .split_whitespace()
-        .skip_while(|w| *w != "on")
-        .nth(1)
-        .unwrap_or_else(|| panic!("no address in {first:?}"))
-        .parse()
-        .expect("socket address");
+    let addr = listening_addr(&first);
     // Keep draining stderr so the child never blocks on a full pipe.
     std::thread::spawn(move || for _ in lines {});
     (child, addr)
+}
+
+/// The address in the server's start-up line (`… listening on ADDR with …`).
+pub fn listening_addr(startup_line: &str) -> SocketAddr {
+    startup_line
+        .split_whitespace()
+        .skip_while(|w| *w != "on")
+        .nth(1)
+        .unwrap_or_else(|| panic!("no address in {startup_line:?}"))
+        .parse()
+        .expect("socket address")
 }
 
 /// Whether a test needing an external program must fail (CI) or may skip.
