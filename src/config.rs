@@ -65,6 +65,11 @@ pub struct Cli {
     #[arg(long, env = "CMA_HEADER_TIMEOUT", default_value_t = 10.0, value_name = "SECONDS", value_parser = timeout)]
     pub header_timeout: f64,
 
+    /// Accept connections as soon as they are made, not once their request has arrived (turns off Linux's
+    /// TCP_DEFER_ACCEPT, which lets a connection-per-request client be answered without a readiness wait).
+    #[arg(long, env = "CMA_NO_DEFER_ACCEPT")]
+    pub no_defer_accept: bool,
+
     /// Seconds a keep-alive connection may stay idle between requests.
     #[arg(long, env = "CMA_IDLE_TIMEOUT", default_value_t = 60.0, value_name = "SECONDS", value_parser = timeout)]
     pub idle_timeout: f64,
@@ -212,6 +217,7 @@ impl Cli {
             },
             max_connections: self.max_connections.get(),
             shutdown_timeout: Duration::from_secs_f64(self.shutdown_timeout),
+            defer_accept: !self.no_defer_accept,
         }
     }
 

@@ -3,13 +3,13 @@
 
 mod common;
 
-use std::io::{ErrorKind, Read, Write};
+use std::io::{Read, Write};
 use std::net::{Shutdown as NetShutdown, TcpStream};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use common::{spawn_binary, wait_for_exit, Client, TestServer};
+use common::{read_to_end_bounded, spawn_binary, status_of, wait_for_exit, Client, TestServer};
 use custom_metrics_app::app::Api;
 use custom_metrics_app::http::{Handler, Rejection, Request, ResponseWriter, Status};
 use custom_metrics_app::server::{Server, ServerConfig, Shutdown};
@@ -18,28 +18,6 @@ fn short_timeouts(c: &mut ServerConfig) {
     c.timeouts.header = Duration::from_millis(300);
     c.timeouts.idle = Duration::from_millis(300);
     c.timeouts.write = Duration::from_millis(300);
-}
-
-/// Reads until EOF or an error, bounded; returns the bytes and whether the
-/// connection ended (EOF or reset) rather than timing out.
-fn read_to_end_bounded(s: &mut TcpStream, limit: Duration) -> (Vec<u8>, bool) {
-    s.set_read_timeout(Some(Duration::from_millis(100))).unwrap();
-    let start = Instant::now();
-    let mut out = Vec::new();
-    let mut buf = [0u8; 64 * 1024];
-    while start.elapsed() < limit {
-        match s.read(&mut buf) {
-            Ok(0) => return (out, true),
-            Ok(n) => out.extend_from_slice(&buf[..n]),
-            Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {}
-            Err(_) => return (out, true),
-        }
-    }
-    (out, false)
-}
-
-fn status_of(raw: &[u8]) -> u16 {
-    std::str::from_utf8(&raw[9..12]).unwrap().parse().unwrap()
 }
 
 #[test]
@@ -471,8 +449,16 @@ fn out_of_descriptors_the_server_backs_off_and_recovers() {
     let addr = common::listening_addr(&first);
     let mut kept = Client::connect(addr);
     assert_eq!(kept.get("/").status, 200);
-    // Far more connections than the server has descriptors left.
-    let flood: Vec<TcpStream> = (0..120).map(|_| TcpStream::connect(addr).unwrap()).collect();
+    // Far more connections than the server has descriptors left. Each sends
+    // the start of a head: under TCP_DEFER_ACCEPT the kernel would keep silent
+    // ones to itself, and no descriptor of ours would be used.
+    let flood: Vec<TcpStream> = (0..120)
+        .map(|_| {
+            let mut c = TcpStream::connect(addr).unwrap();
+            c.write_all(b"GET / HT").unwrap();
+            c
+        })
+        .collect();
     std::thread::sleep(Duration::from_millis(500));
     assert_eq!(
         kept.get("/healthz").status,

@@ -55,6 +55,29 @@ fn connection_per_request(addr: std::net::SocketAddr, stop: &AtomicBool) -> u64 
     n
 }
 
+/// curl and GNU wget: one keep-alive request, then the client closes.
+fn one_keep_alive_request(addr: std::net::SocketAddr, stop: &AtomicBool) -> u64 {
+    let mut n = 0;
+    while !stop.load(Ordering::Relaxed) {
+        assert_eq!(Client::connect(addr).get("/").status, 200);
+        n += 1;
+    }
+    n
+}
+
+/// ab without -k: HTTP/1.0, the server closes.
+fn http_1_0(addr: std::net::SocketAddr, stop: &AtomicBool) -> u64 {
+    let mut n = 0;
+    while !stop.load(Ordering::Relaxed) {
+        let mut c = Client::connect(addr);
+        c.send(b"GET /cpuTempDown HTTP/1.0\r\n\r\n");
+        assert_eq!(c.read_response(false).status, 200);
+        assert!(c.is_closed_by_server());
+        n += 1;
+    }
+    n
+}
+
 fn scrapes(addr: std::net::SocketAddr, stop: &AtomicBool) -> u64 {
     let mut c = Client::connect(addr);
     let mut n = 0;
@@ -111,10 +134,12 @@ fn responses_received_equal_requests_counted() {
         .unwrap_or(3);
     let s = TestServer::start(2);
     let stop = Arc::new(AtomicBool::new(false));
-    let loads: [(&str, Load); 6] = [
+    let loads: [(&str, Load); 8] = [
         ("keep-alive", keep_alive),
         ("pipelined", pipelined),
         ("connection per request", connection_per_request),
+        ("one keep-alive request per connection", one_keep_alive_request),
+        ("HTTP/1.0", http_1_0),
         ("scrapes", scrapes),
         ("temperature", temperature),
         ("malformed", malformed),

@@ -136,34 +136,73 @@ fn steady_state_requests_allocate_nothing() {
     // 2,000 rounds of 22 requests, plus the warm-up's 200 rounds.
     assert_eq!(app.requests().total(), 2_200 * 22);
 
-    // A new connection's whole life: connect, one request, close. Exactly
-    // three allocations, all in tokio: the connection task (its future), the
-    // socket's registration with the I/O driver (`Arc<ScheduledIo>`), and the
-    // driver's list of registrations to release, which it rebuilds after each
-    // release (`mem::take`), so connections closed in one driver turn share it.
-    // Sequential connections each get their own turn: three apiece.
-    let one_connection = || {
+    // A new connection's whole life: connect, one request, close. A request
+    // that closes its connection (busybox wget, `wrk -H 'Connection: close'`,
+    // ab) is answered before the socket is registered with tokio, and costs
+    // nothing: checked while the worker also serves a keep-alive connection
+    // (it accepts after readiness events) and while it serves none (it waits
+    // in accept4).
+    let one_shot = |request: &[u8]| {
         let mut c2 = TcpStream::connect(addr).unwrap();
-        c2.write_all(b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
-            .unwrap();
-        let mut sink = [0u8; 512];
-        while c2.read(&mut sink).unwrap() > 0 {}
+        c2.write_all(request).unwrap();
+        // Until the server closes, or (keep-alive) the response's body is in.
+        let mut buf = [0u8; 512];
+        let mut len = 0;
+        loop {
+            let n = c2.read(&mut buf[len..]).unwrap();
+            len += n;
+            if n == 0 || buf[..len].ends_with(b"custom metrics") {
+                break;
+            }
+        }
+        assert!(buf.starts_with(b"HTTP/1.1 200 OK\r\n"));
         drop(c2);
-        // Let the server task finish and the driver release the registration.
+        // Let a registered connection's task finish and the driver release it.
         std::thread::sleep(Duration::from_millis(20));
     };
-    one_connection();
-    one_connection();
-    std::thread::sleep(Duration::from_millis(100));
-    const CONNECTIONS: u64 = 20;
-    let before = allocations();
-    for _ in 0..CONNECTIONS {
-        one_connection();
+    let per_connection = |request: &[u8]| {
+        one_shot(request);
+        one_shot(request);
+        std::thread::sleep(Duration::from_millis(100));
+        const CONNECTIONS: u64 = 20;
+        let before = allocations();
+        for _ in 0..CONNECTIONS {
+            one_shot(request);
+        }
+        std::thread::sleep(Duration::from_millis(200));
+        (allocations() - before) as f64 / CONNECTIONS as f64
+    };
+    const CLOSE: &[u8] = b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+    const HTTP10: &[u8] = b"GET / HTTP/1.0\r\n\r\n";
+    // What curl and GNU wget send: keep-alive, then they close after one response.
+    const KEEP_ALIVE_ONCE: &[u8] = b"GET / HTTP/1.1\r\nHost: x\r\n\r\n";
+    for idle_worker in [false, true] {
+        if idle_worker {
+            // The keep-alive client leaves: the worker has no connection of its own.
+            c.stream.shutdown(std::net::Shutdown::Both).unwrap();
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        let close = per_connection(CLOSE);
+        let http10 = per_connection(HTTP10);
+        // Those must be watched for a next request: exactly three allocations,
+        // all in tokio: the connection task (its future), the socket's
+        // registration with the I/O driver (`Arc<ScheduledIo>`), and the
+        // driver's list of registrations to release, which it rebuilds after
+        // each release (`mem::take`); sequential connections get one each.
+        let keep_alive_once = per_connection(KEEP_ALIVE_ONCE);
+        println!(
+            "allocations per new connection (idle worker: {idle_worker}): Connection: close {close}, \
+             HTTP/1.0 {http10}, keep-alive then close {keep_alive_once}"
+        );
+        assert_eq!(close, 0.0, "allocations per Connection: close request");
+        assert_eq!(http10, 0.0, "allocations per HTTP/1.0 request");
+        assert_eq!(
+            keep_alive_once, 3.0,
+            "allocations per keep-alive client that sends one request"
+        );
     }
-    std::thread::sleep(Duration::from_millis(200));
-    let per_connection = (allocations() - before) as f64 / CONNECTIONS as f64;
-    println!("allocations per new connection (connect, request, close): {per_connection}");
-    assert_eq!(per_connection, 3.0, "allocations per new connection");
+    // 2 x 3 x 22 one-shot connections, each request counted once.
+    assert_eq!(app.requests().total(), 2_200 * 22 + 2 * 3 * 22);
     drop(c);
     running.stop();
 }

@@ -7,7 +7,7 @@
 //! bytes across an await: a request head split across reads, input left
 //! behind the pipelining bound, or a response the socket would not take at once.
 
-use std::cell::{Cell, RefCell};
+use std::cell::RefCell;
 use std::future::poll_fn;
 use std::io;
 use std::pin::Pin;
@@ -18,7 +18,8 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt, ReadBuf};
 use tokio::net::TcpStream;
 
 use super::shutdown::Shutdown;
-use crate::http::{Handler, Limits, Session, WRITE_HIGH_WATER};
+use super::worker_connections::BusyMark;
+use crate::http::{Handler, Limits, Progress, Session, WRITE_HIGH_WATER};
 
 /// One read takes at most this much: room for many pipelined requests.
 const READ_CHUNK: usize = 64 * 1024;
@@ -38,32 +39,6 @@ thread_local! {
         read: vec![0; READ_CHUNK].into_boxed_slice(),
         write: Vec::with_capacity(WRITE_HIGH_WATER + 16 * 1024),
     });
-    static BUSY: Cell<usize> = const { Cell::new(0) };
-}
-
-/// Connections on this worker thread that are in the middle of a request
-/// (a shutdown waits for these; idle keep-alive connections are just closed).
-pub fn busy_connections() -> usize {
-    BUSY.with(Cell::get)
-}
-
-/// Marks its connection busy in this thread's count while set.
-#[derive(Default)]
-struct BusyMark(bool);
-
-impl BusyMark {
-    fn set(&mut self, busy: bool) {
-        if busy != self.0 {
-            self.0 = busy;
-            BUSY.with(|b| b.set(if busy { b.get() + 1 } else { b.get() - 1 }));
-        }
-    }
-}
-
-impl Drop for BusyMark {
-    fn drop(&mut self) {
-        self.set(false);
-    }
 }
 
 /// How long a connection may take, at each stage.
@@ -85,6 +60,94 @@ pub struct ConnectionConfig {
     pub timeouts: Timeouts,
 }
 
+/// What a connection keeps across awaits.
+pub struct ConnectionState {
+    session: Session,
+    /// Input not yet answered (usually empty, never allocated).
+    pending_in: Vec<u8>,
+    /// Output the socket did not take at once.
+    pending_out: Vec<u8>,
+}
+
+/// What answering the input of one read did.
+#[derive(Clone, Copy, Debug)]
+pub struct Answered {
+    pub progress: Progress,
+    /// Output reached the high-water mark: write it before reading more.
+    pub stalled: bool,
+    /// When the answered bytes were read.
+    pub received: Instant,
+}
+
+/// Where the normal path picks a connection up: from its accept, with what
+/// the [fast path](super::fast_path) already did on it.
+pub struct Start {
+    pub state: ConnectionState,
+    /// The first read's answer, already partly or wholly written.
+    pub answered: Option<Answered>,
+    pub accepted: Instant,
+}
+
+impl ConnectionState {
+    pub fn new(limits: Limits) -> ConnectionState {
+        ConnectionState {
+            session: Session::new(limits),
+            pending_in: Vec::new(),
+            pending_out: Vec::new(),
+        }
+    }
+
+    /// Nothing half-read, nothing left to write: the connection may close
+    /// or idle without losing a byte.
+    pub fn is_settled(&self) -> bool {
+        self.pending_in.is_empty() && self.pending_out.is_empty() && self.session.is_idle()
+    }
+
+    /// Answers the pending input followed by the `read_len` bytes just read
+    /// into the worker's read buffer, and writes what `try_write` takes of the
+    /// responses at once; keeps the rest of both for later.
+    pub fn answer<H: Handler + ?Sized>(
+        &mut self,
+        read_len: usize,
+        received: Instant,
+        handler: &H,
+        draining: bool,
+        mut try_write: impl FnMut(&[u8]) -> io::Result<usize>,
+    ) -> io::Result<Answered> {
+        BUFFERS.with(|b| {
+            let b = &mut *b.borrow_mut();
+            // Left over only if a handler panicked halfway through a response.
+            b.write.clear();
+            let from_pending = !self.pending_in.is_empty() || read_len == 0;
+            if from_pending {
+                self.pending_in.extend_from_slice(&b.read[..read_len]);
+            }
+            let input: &[u8] = if from_pending {
+                &self.pending_in
+            } else {
+                &b.read[..read_len]
+            };
+            let progress = self.session.feed(input, received, handler, draining, &mut b.write);
+            let stalled = b.write.len() >= WRITE_HIGH_WATER;
+            if from_pending {
+                self.pending_in.drain(..progress.consumed);
+            } else {
+                self.pending_in.extend_from_slice(&b.read[progress.consumed..read_len]);
+            }
+            let written = write_now(&mut try_write, &b.write);
+            if let Ok(n) = written {
+                self.pending_out.extend_from_slice(&b.write[n..]);
+            }
+            b.write.clear();
+            written.map(|_| Answered {
+                progress,
+                stalled,
+                received,
+            })
+        })
+    }
+}
+
 /// Serves `stream` until the client closes, a response closes it, a timeout
 /// expires, an I/O error occurs, or a shutdown finds the connection idle.
 pub async fn serve<H: Handler + ?Sized>(
@@ -92,8 +155,9 @@ pub async fn serve<H: Handler + ?Sized>(
     handler: &H,
     shutdown: &Shutdown,
     config: ConnectionConfig,
+    start: Start,
 ) {
-    let _ = run(&mut stream, handler, shutdown, config).await;
+    let _ = run(&mut stream, handler, shutdown, config, start).await;
 }
 
 async fn run<H: Handler + ?Sized>(
@@ -101,35 +165,75 @@ async fn run<H: Handler + ?Sized>(
     handler: &H,
     shutdown: &Shutdown,
     config: ConnectionConfig,
+    start: Start,
 ) -> io::Result<()> {
     let Timeouts {
         header: header_timeout,
         idle: idle_timeout,
         write: write_timeout,
     } = config.timeouts;
-    let mut session = Session::new(config.limits);
-    // Input not yet answered, kept across awaits (usually empty, never allocated).
-    let mut pending_in: Vec<u8> = Vec::new();
-    // Output the socket did not take at once.
-    let mut pending_out: Vec<u8> = Vec::new();
+    let Start {
+        mut state,
+        mut answered,
+        accepted,
+    } = start;
     let mut busy = BusyMark::default();
     let mut need_read = true;
     // The first request is due within the header timeout of the connection's
     // start; later ones within the idle timeout of the previous one.
-    let mut head_started = Some(Instant::now());
-    let mut idle_since = Instant::now();
+    let mut head_started = Some(accepted);
+    let mut idle_since = accepted;
     // One timer per connection, moved only when it fires early: requests
     // never touch the timer wheel.
-    let mut timer_deadline = Instant::now() + header_timeout;
+    let mut timer_deadline = accepted + header_timeout;
     let timer = tokio::time::sleep_until(timer_deadline.into());
     tokio::pin!(timer);
     loop {
+        if let Some(Answered {
+            progress,
+            stalled,
+            received,
+        }) = answered.take()
+        {
+            busy.set(true);
+            if !state.pending_out.is_empty() {
+                // A client that stops reading is given `write` to make progress.
+                match tokio::time::timeout(write_timeout, stream.write_all(&state.pending_out)).await {
+                    Ok(result) => result?,
+                    Err(_) => return Ok(()),
+                }
+                state.pending_out.clear();
+            }
+            if progress.close {
+                if progress.rejected || !state.is_settled() {
+                    linger(stream).await;
+                }
+                return Ok(());
+            }
+            if state.is_settled() {
+                if shutdown.is_triggered() {
+                    return Ok(());
+                }
+                head_started = None;
+                idle_since = received;
+            } else if head_started.is_none() || progress.responses > 0 {
+                // Part of the next head (or body) arrived: its clock starts now,
+                // and the timer must not wait for a later idle deadline.
+                head_started = Some(received);
+                let deadline = received + header_timeout;
+                if deadline < timer_deadline {
+                    timer_deadline = deadline;
+                    timer.as_mut().reset(deadline.into());
+                }
+            }
+            need_read = !stalled;
+        }
         let mut read_len = 0;
         // When the bytes about to be answered were read: one clock read (vDSO)
         // per read, shared by the timeouts and the latency histogram.
         let received;
         if need_read {
-            busy.set(!pending_in.is_empty() || !session.is_idle());
+            busy.set(!state.pending_in.is_empty() || !state.session.is_idle());
             let read = tokio::select! {
                 biased;
                 r = poll_fn(|cx| read_into_worker_buffer(stream, cx)) => Some(r?),
@@ -148,8 +252,8 @@ async fn run<H: Handler + ?Sized>(
                 }
                 // Part of a head arrived but not all of it: say why we close.
                 // Nothing at all, or a slow body after its response: just close.
-                if !pending_in.is_empty() {
-                    time_out(stream, &mut session, handler);
+                if !state.pending_in.is_empty() {
+                    time_out(stream, &mut state.session, handler);
                 }
                 return Ok(());
             };
@@ -162,59 +266,8 @@ async fn run<H: Handler + ?Sized>(
             received = Instant::now();
         }
         // Answer and write without awaiting, so the worker buffers can be used.
-        let step = BUFFERS.with(|b| {
-            let b = &mut *b.borrow_mut();
-            let from_pending = !pending_in.is_empty() || !need_read;
-            if from_pending && need_read {
-                pending_in.extend_from_slice(&b.read[..read_len]);
-            }
-            let input: &[u8] = if from_pending { &pending_in } else { &b.read[..read_len] };
-            let progress = session.feed(input, received, handler, shutdown.is_triggered(), &mut b.write);
-            let stalled = b.write.len() >= WRITE_HIGH_WATER;
-            if from_pending {
-                pending_in.drain(..progress.consumed);
-            } else {
-                pending_in.extend_from_slice(&b.read[progress.consumed..read_len]);
-            }
-            let written = write_now(stream, &b.write);
-            if let Ok(n) = written {
-                pending_out.extend_from_slice(&b.write[n..]);
-            }
-            b.write.clear();
-            written.map(|_| (progress, stalled))
-        });
-        let (progress, stalled) = step?;
-        if !pending_out.is_empty() {
-            // A client that stops reading is given `write` to make progress.
-            match tokio::time::timeout(write_timeout, stream.write_all(&pending_out)).await {
-                Ok(result) => result?,
-                Err(_) => return Ok(()),
-            }
-            pending_out.clear();
-        }
-        if progress.close {
-            if progress.rejected || !pending_in.is_empty() || !session.is_idle() {
-                linger(stream).await;
-            }
-            return Ok(());
-        }
-        if pending_in.is_empty() && session.is_idle() {
-            if shutdown.is_triggered() {
-                return Ok(());
-            }
-            head_started = None;
-            idle_since = received;
-        } else if head_started.is_none() || progress.responses > 0 {
-            // Part of the next head (or body) arrived: its clock starts now,
-            // and the timer must not wait for a later idle deadline.
-            head_started = Some(received);
-            let deadline = received + header_timeout;
-            if deadline < timer_deadline {
-                timer_deadline = deadline;
-                timer.as_mut().reset(deadline.into());
-            }
-        }
-        need_read = !stalled;
+        let draining = shutdown.is_triggered();
+        answered = Some(state.answer(read_len, received, handler, draining, |d| stream.try_write(d))?);
     }
 }
 
@@ -224,7 +277,7 @@ fn time_out<H: Handler + ?Sized>(stream: &TcpStream, session: &mut Session, hand
     BUFFERS.with(|b| {
         let b = &mut *b.borrow_mut();
         session.time_out(handler, &mut b.write);
-        let _ = write_now(stream, &b.write);
+        let _ = write_now(&mut |d: &[u8]| stream.try_write(d), &b.write);
         b.write.clear();
     });
 }
@@ -243,11 +296,17 @@ fn read_into_worker_buffer(stream: &mut TcpStream, cx: &mut Context<'_>) -> Poll
     })
 }
 
+/// One read by `read` (a non-blocking socket's) into this worker's read
+/// buffer; the bytes stay there for the next [`ConnectionState::answer`].
+pub fn read_into_worker_buffer_now(read: impl FnOnce(&mut [u8]) -> io::Result<usize>) -> io::Result<usize> {
+    BUFFERS.with(|b| read(&mut b.borrow_mut().read))
+}
+
 /// Writes as much of `data` as the socket takes without waiting.
-fn write_now(stream: &TcpStream, data: &[u8]) -> io::Result<usize> {
+fn write_now(try_write: &mut impl FnMut(&[u8]) -> io::Result<usize>, data: &[u8]) -> io::Result<usize> {
     let mut written = 0;
     while written < data.len() {
-        match stream.try_write(&data[written..]) {
+        match try_write(&data[written..]) {
             Ok(n) => written += n,
             Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}

@@ -3,11 +3,15 @@
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
+use tokio::sync::Notify;
+
 /// Open connections across all workers, and their maximum.
 #[derive(Debug)]
 pub struct ConnectionLimit {
     open: AtomicUsize,
     max: usize,
+    /// Woken when a slot frees up at the limit (only then: no lock per close).
+    released: Notify,
 }
 
 impl ConnectionLimit {
@@ -15,6 +19,7 @@ impl ConnectionLimit {
         Arc::new(ConnectionLimit {
             open: AtomicUsize::new(0),
             max: max.max(1),
+            released: Notify::new(),
         })
     }
 
@@ -30,6 +35,20 @@ impl ConnectionLimit {
         self.open() >= self.max
     }
 
+    /// Completes once a connection can be accepted without passing the limit.
+    pub async fn until_not_full(&self) {
+        loop {
+            let released = self.released.notified();
+            tokio::pin!(released);
+            // Registered before the check, so a release in between is not lost.
+            released.as_mut().enable();
+            if !self.is_full() {
+                return;
+            }
+            released.await;
+        }
+    }
+
     /// Counts one connection until the returned slot is dropped. (Workers may
     /// overshoot `max` by one connection each when they accept at once.)
     pub fn acquire(self: &Arc<Self>) -> ConnectionSlot {
@@ -43,7 +62,9 @@ pub struct ConnectionSlot(Arc<ConnectionLimit>);
 
 impl Drop for ConnectionSlot {
     fn drop(&mut self) {
-        self.0.open.fetch_sub(1, Ordering::Relaxed);
+        if self.0.open.fetch_sub(1, Ordering::Relaxed) >= self.0.max {
+            self.0.released.notify_waiters();
+        }
     }
 }
 

@@ -4,11 +4,14 @@
 //! one thread with a current-thread tokio runtime per listener and blocks
 //! until the [`Shutdown`] has been triggered and the workers have drained.
 
+mod accept;
 mod connection;
 mod connection_limit;
+mod fast_path;
 mod listener;
 mod shutdown;
 mod worker;
+mod worker_connections;
 
 use std::io;
 use std::net::SocketAddr;
@@ -34,6 +37,9 @@ pub struct ServerConfig {
     pub max_connections: usize,
     /// How long a shutdown waits for busy connections before closing them.
     pub shutdown_timeout: Duration,
+    /// Let the kernel hand over connections only once they have sent
+    /// something (`TCP_DEFER_ACCEPT`, Linux; for at most the header timeout).
+    pub defer_accept: bool,
 }
 
 impl ServerConfig {
@@ -50,6 +56,7 @@ impl ServerConfig {
             },
             max_connections: 20_000,
             shutdown_timeout: Duration::from_secs(20),
+            defer_accept: true,
         }
     }
 }
@@ -64,7 +71,8 @@ pub struct Server {
 impl Server {
     /// Binds the listeners (fails here, before any thread starts, if the address is taken).
     pub fn bind(config: ServerConfig) -> io::Result<Server> {
-        let listeners = listener::bind_reuseport(config.listen, config.workers)?;
+        let defer = config.defer_accept.then_some(config.timeouts.header);
+        let listeners = listener::bind_reuseport(config.listen, config.workers, defer)?;
         let local_addr = listeners[0].local_addr()?;
         Ok(Server {
             listeners,

@@ -4,15 +4,19 @@
 //! shard and date cache are thread-local and taken without locks.
 
 use std::io;
+use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use tokio::net::TcpListener;
+use tokio::net::TcpStream;
 
-use super::connection::{busy_connections, serve, ConnectionConfig};
+use super::accept::Acceptor;
+use super::connection::{serve, ConnectionConfig};
 use super::connection_limit::ConnectionLimit;
+use super::fast_path;
 use super::shutdown::Shutdown;
+use super::worker_connections::{live_connections, until_none_busy, LiveMark};
 use crate::http::Handler;
 use crate::metrics::set_current_shard;
 
@@ -57,17 +61,18 @@ async fn run<H: Handler>(
     limit: Arc<ConnectionLimit>,
     config: WorkerConfig,
 ) {
-    let listener = match TcpListener::from_std(listener) {
-        Ok(l) => l,
+    let acceptor = match Acceptor::new(listener) {
+        Ok(a) => a,
         Err(e) => {
             eprintln!("cannot register listener: {e}");
             return;
         }
     };
     // The accept loop runs as its own task so that it never polls the
-    // shutdown signal; the signal aborts it instead.
+    // shutdown signal; the signal aborts it instead (or, while it waits in a
+    // blocking accept4, it sees the signal itself and returns).
     let accept = tokio::spawn(accept_loop(
-        listener,
+        acceptor,
         handler,
         shutdown.clone(),
         limit,
@@ -76,49 +81,68 @@ async fn run<H: Handler>(
     shutdown.wait().await;
     accept.abort();
     let _ = accept.await;
-    let deadline = Instant::now() + config.shutdown_timeout;
-    while busy_connections() > 0 && Instant::now() < deadline {
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
+    let _ = tokio::time::timeout(config.shutdown_timeout, until_none_busy()).await;
 }
 
 async fn accept_loop<H: Handler>(
-    listener: TcpListener,
+    mut acceptor: Acceptor,
     handler: Arc<H>,
     shutdown: Arc<Shutdown>,
     limit: Arc<ConnectionLimit>,
     config: ConnectionConfig,
 ) {
     let mut last_log: Option<Instant> = None;
+    let mut log_at_most_once_a_second = |message: std::fmt::Arguments<'_>| {
+        if last_log.is_none_or(|t| t.elapsed() >= Duration::from_secs(1)) {
+            eprintln!("{message}");
+            last_log = Some(Instant::now());
+        }
+    };
     loop {
         // At the limit, stop accepting: new connections wait in the kernel's
         // backlog while the open ones are served, and are taken as soon as
         // one closes.
         if limit.is_full() {
-            if last_log.is_none_or(|t| t.elapsed() >= Duration::from_secs(1)) {
-                eprintln!("at --max-connections ({}): not accepting until one closes", limit.max());
-                last_log = Some(Instant::now());
-            }
-            tokio::time::sleep(Duration::from_millis(5)).await;
+            log_at_most_once_a_second(format_args!(
+                "at --max-connections ({}): not accepting until one closes",
+                limit.max()
+            ));
+            limit.until_not_full().await;
             continue;
         }
-        match listener.accept().await {
-            Ok((stream, _peer)) => {
+        match acceptor.accept(live_connections() == 0, &shutdown).await {
+            Ok(Some(stream)) => {
+                let slot = limit.acquire();
+                // A panicking handler loses its connection, as it would in a
+                // task (tokio catches those), not the accept loop.
+                let first = catch_unwind(AssertUnwindSafe(|| {
+                    fast_path::answer_first(&stream, &*handler, &shutdown, config)
+                }));
+                let Ok(Some(start)) = first else {
+                    continue; // Answered and closed (dropping `stream` and `slot`).
+                };
+                let stream = match TcpStream::from_std(stream) {
+                    Ok(s) => s,
+                    Err(e) => {
+                        log_at_most_once_a_second(format_args!("cannot register a connection: {e}"));
+                        continue;
+                    }
+                };
                 let handler = handler.clone();
                 let shutdown = shutdown.clone();
-                let slot = limit.acquire();
+                // Counted from now, not from the task's first poll: the next
+                // accept must not block the thread this task is to run on.
+                let live = LiveMark::new();
                 tokio::spawn(async move {
-                    serve(stream, &*handler, &shutdown, config).await;
-                    drop(slot);
+                    serve(stream, &*handler, &shutdown, config, start).await;
+                    drop((slot, live));
                 });
             }
+            Ok(None) => return, // Shutdown, seen while waiting in accept4.
             Err(e) => {
                 // Out of descriptors or buffers: existing connections keep
                 // being served; retry after a pause, log at most once a second.
-                if last_log.is_none_or(|t| t.elapsed() >= Duration::from_secs(1)) {
-                    eprintln!("accept failed: {e}; retrying");
-                    last_log = Some(Instant::now());
-                }
+                log_at_most_once_a_second(format_args!("accept failed: {e}; retrying"));
                 if is_transient(&e) {
                     continue;
                 }

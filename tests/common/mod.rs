@@ -9,7 +9,7 @@ pub mod loadgen;
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use custom_metrics_app::app::App;
 use custom_metrics_app::http::Limits;
@@ -177,6 +177,28 @@ impl Client {
         );
         self.buf.extend_from_slice(&chunk[..n]);
     }
+}
+
+/// Reads until EOF or an error, bounded; returns the bytes and whether the
+/// connection ended (EOF or reset) rather than timing out.
+pub fn read_to_end_bounded(s: &mut TcpStream, limit: Duration) -> (Vec<u8>, bool) {
+    s.set_read_timeout(Some(Duration::from_millis(100))).unwrap();
+    let start = Instant::now();
+    let mut out = Vec::new();
+    let mut buf = [0u8; 64 * 1024];
+    while start.elapsed() < limit {
+        match s.read(&mut buf) {
+            Ok(0) => return (out, true),
+            Ok(n) => out.extend_from_slice(&buf[..n]),
+            Err(e) if matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut) => {}
+            Err(_) => return (out, true),
+        }
+    }
+    (out, false)
+}
+
+pub fn status_of(raw: &[u8]) -> u16 {
+    std::str::from_utf8(&raw[9..12]).unwrap().parse().unwrap()
 }
 
 pub fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
