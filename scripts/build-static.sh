@@ -3,11 +3,18 @@
 # the Dockerfile's builder stage does (the Dockerfile runs this very script),
 # and prints the binary's path as the last line on stdout.
 #
-#   scripts/build-static.sh            # -> target/x86_64-unknown-linux-musl/release/custom-metrics-app
+#   scripts/build-static.sh                    # for this machine (uname -m)
+#   TARGETARCH=arm64 scripts/build-static.sh   # -> target/aarch64-unknown-linux-musl/release/custom-metrics-app
+#   scripts/build-static.sh --print-target     # the target triple only, nothing built
 #   CARGO_TARGET_DIR=/tmp/t scripts/build-static.sh
 #
-# Target and flags (the same everywhere):
-#   cargo build --release --locked --bin custom-metrics-app --target x86_64-unknown-linux-musl
+# Which target: CMA_STATIC_TARGET when set; else TARGETARCH (the platform
+# the image is for, as `docker buildx` passes it: amd64, arm64); else the
+# machine's `uname -m` (x86_64, aarch64/arm64):
+#   amd64 / x86_64    -> x86_64-unknown-linux-musl
+#   arm64 / aarch64   -> aarch64-unknown-linux-musl
+# Flags (the same everywhere):
+#   cargo build --release --locked --bin custom-metrics-app --target TRIPLE
 #   RUSTFLAGS="-C target-feature=+crt-static"
 #
 # musl is the target because the image is `FROM scratch`: a musl binary has its
@@ -16,31 +23,62 @@
 # rustup ships musl's libc and start files inside the target's rust-std, so
 # no C toolchain is needed while every dependency is pure Rust; musl-tools
 # (Debian: `apt-get install musl-tools`) adds musl-gcc for crates that compile
-# C, and is used when present.
+# C, and is used when present for a native x86_64 build.
+#
+# Cross-building (the target's CPU is not this machine's): rustc still needs
+# a linker for the target. The script uses, unless
+# CARGO_TARGET_<TRIPLE>_LINKER is already set, Debian's cross gcc:
+#   aarch64 from x86_64:  aarch64-linux-gnu-gcc   (apt-get install gcc-aarch64-linux-gnu)
+#   x86_64 from aarch64:  x86_64-linux-gnu-gcc    (apt-get install gcc-x86-64-linux-gnu)
+# Only as a linker driver: musl's libc and crt objects come from rust-std.
+# The result runs under qemu-user (`qemu-aarch64 BINARY`); .ci/run does that.
 #
 # Fallback: when the musl target is not installed and `rustup target add`
-# cannot download it (an offline machine), the script builds a static glibc
-# binary instead: `--target x86_64-unknown-linux-gnu` with the same RUSTFLAGS.
-# That binary runs in an empty root and serves HTTP, but glibc's static
-# getaddrinfo wants NSS modules at run time, so host names may not resolve:
-# fine for tests on loopback addresses, not for the image. The Dockerfile sets
-# CMA_REQUIRE_MUSL=1, which turns the fallback into an error.
+# cannot download it (an offline machine), a native build falls back to a
+# static glibc binary: `--target <arch>-unknown-linux-gnu` with the same
+# RUSTFLAGS. That binary runs in an empty root and serves HTTP, but glibc's
+# static getaddrinfo wants NSS modules at run time, so host names may not
+# resolve: fine for tests on loopback addresses, not for the image. The
+# Dockerfile sets CMA_REQUIRE_MUSL=1, which turns the fallback into an error.
 #
 # Environment:
 #   CMA_REQUIRE_MUSL=1   fail instead of falling back to glibc
-#   CMA_STATIC_TARGET=T  force a target triple (musl or gnu, x86_64 only)
+#   CMA_STATIC_TARGET=T  force a target triple (x86_64/aarch64, musl or gnu)
+#   TARGETARCH=A         amd64 or arm64 (set by docker buildx)
 #   CARGO_TARGET_DIR     where cargo builds (default: ./target)
 #   CARGO_BUILD_JOBS     parallel jobs, as cargo reads it
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
 
-readonly MUSL=x86_64-unknown-linux-musl
-readonly GNU=x86_64-unknown-linux-gnu
 readonly BIN=custom-metrics-app
 export RUSTFLAGS="-C target-feature=+crt-static"
 
 log() { printf 'build-static: %s\n' "$*" >&2; }
+
+# Normalises Docker's and the kernel's names for a CPU to rustc's.
+rust_arch() {
+    case "$1" in
+        amd64 | x86_64) echo x86_64 ;;
+        arm64 | aarch64) echo aarch64 ;;
+        *) return 1 ;;
+    esac
+}
+
+host_arch="$(rust_arch "$(uname -m)")" || {
+    log "error: unsupported build machine $(uname -m) (x86_64 and aarch64 are)"
+    exit 2
+}
+if [ -n "${TARGETARCH:-}" ]; then
+    arch="$(rust_arch "$TARGETARCH")" || {
+        log "error: unsupported TARGETARCH '$TARGETARCH' (amd64 and arm64 are)"
+        exit 2
+    }
+else
+    arch=$host_arch
+fi
+MUSL="$arch-unknown-linux-musl"
+GNU="$arch-unknown-linux-gnu"
 
 have_target() {
     # rustup lists installed targets; without rustup, ask rustc for its sysroot.
@@ -51,13 +89,18 @@ have_target() {
     fi
 }
 
+if [ "${1:-}" = --print-target ]; then
+    printf '%s\n' "${CMA_STATIC_TARGET:-$MUSL}"
+    exit 0
+fi
+
 target="${CMA_STATIC_TARGET:-}"
 if [ -z "$target" ]; then
     if have_target "$MUSL"; then
         target=$MUSL
     elif command -v rustup >/dev/null 2>&1 && rustup target add "$MUSL" >&2; then
         target=$MUSL
-    elif [ "${CMA_REQUIRE_MUSL:-0}" = 1 ]; then
+    elif [ "${CMA_REQUIRE_MUSL:-0}" = 1 ] || [ "$arch" != "$host_arch" ]; then
         log "error: the $MUSL target is not installed and rustup could not add it"
         exit 1
     else
@@ -68,18 +111,42 @@ if [ -z "$target" ]; then
     fi
 fi
 case "$target" in
-    "$MUSL" | "$GNU") ;;
+    x86_64-unknown-linux-musl | x86_64-unknown-linux-gnu | aarch64-unknown-linux-musl | aarch64-unknown-linux-gnu) ;;
     *)
-        log "error: unsupported target '$target' (use $MUSL or $GNU)"
+        log "error: unsupported target '$target' (x86_64 or aarch64, -unknown-linux-musl or -gnu)"
         exit 2
         ;;
 esac
-if [ "$target" != "$MUSL" ] && [ "${CMA_REQUIRE_MUSL:-0}" = 1 ]; then
-    log "error: CMA_REQUIRE_MUSL=1 but the target is $target"
-    exit 1
+if [ "${target%%-*}" != "$arch" ] && [ -n "${TARGETARCH:-}" ]; then
+    log "error: CMA_STATIC_TARGET=$target but TARGETARCH=$TARGETARCH"
+    exit 2
 fi
+arch="${target%%-*}"
+case "$target" in
+    *-musl) ;;
+    *)
+        if [ "${CMA_REQUIRE_MUSL:-0}" = 1 ]; then
+            log "error: CMA_REQUIRE_MUSL=1 but the target is $target"
+            exit 1
+        fi
+        ;;
+esac
 
-if [ "$target" = "$MUSL" ]; then
+# Cargo reads the linker from CARGO_TARGET_<TRIPLE in upper case, - as _>_LINKER.
+linker_var="CARGO_TARGET_$(printf '%s' "$target" | tr 'a-z-' 'A-Z_')_LINKER"
+if [ "$arch" != "$host_arch" ]; then
+    cross_gcc="$arch-linux-gnu-gcc"
+    if [ -n "${!linker_var:-}" ]; then
+        log "cross-building $target on $host_arch with $linker_var=${!linker_var}"
+    elif command -v "$cross_gcc" >/dev/null 2>&1; then
+        export "$linker_var=$cross_gcc"
+        log "cross-building $target on $host_arch: linker $cross_gcc"
+    else
+        log "error: cross-building $target on $host_arch needs a linker for $arch:"
+        log "error: apt-get install gcc-${arch//_/-}-linux-gnu (or set $linker_var)"
+        exit 1
+    fi
+elif [ "$target" = x86_64-unknown-linux-musl ]; then
     if command -v musl-gcc >/dev/null 2>&1; then
         # Used by the cc crate, should a dependency ever compile C code.
         export CC_x86_64_unknown_linux_musl="${CC_x86_64_unknown_linux_musl:-musl-gcc}"

@@ -9,7 +9,16 @@
 #   4. consistency checks (tests/deploy/check_deploy.py): selectors, ports,
 #      probes, securityContext, no spec.replicas, HPA targets and behavior,
 #      HPA metrics served by the adapter rules, rules.default false, rate
-#      window >= 4 x scrape interval, release labels, bounded load Jobs, ...;
+#      window >= 4 x scrape interval, release labels, bounded load Jobs, the
+#      PodDisruptionBudget selects the app's pods (not the Jobs') and lets
+#      one go at a time, app.kubernetes.io/version equals the image tag, the
+#      tag is set once (base/kustomization.yaml); and what the walkthroughs
+#      docs/kubernetes*.md say (tests/deploy/docs_agree.py): Prometheus and
+#      Grafana Service names follow kube-prometheus-stack's naming rule for
+#      the release label, the adapter URL names that Service, no hard-coded
+#      namespace in API paths, HPA thresholds target x 1.1, the minimum
+#      Kubernetes version (the oldest validated below, which preStop sleep
+#      needs), every deploy/base file listed;
 #   5. kubernetes-validate --strict on every rendered built-in object and
 #      every load Job, against Kubernetes 1.30 and the newest version the
 #      installed kubernetes-validate ships. Any ERROR fails, and so does any
@@ -123,8 +132,10 @@ else
 fi
 
 step "consistency (tests/deploy/check_deploy.py)"
+mapfile -t walkthroughs < <(find docs -maxdepth 1 -name 'kubernetes*.md' | sort)
 if python3 tests/deploy/check_deploy.py --out "$work" "${rendered_args[@]}" \
-    --values "$deploy/prometheus-adapter-values.yaml" --jobs "${job_files[@]}"; then
+    --values "$deploy/prometheus-adapter-values.yaml" --jobs "${job_files[@]}" \
+    --deploy "$deploy" --min-kubernetes "${k8s_versions[0]%.*}" --docs "${walkthroughs[@]}"; then
     :
 else
     fail "consistency checks"

@@ -13,6 +13,17 @@
 //! (a user namespace, so no privilege is needed), or with plain `chroot` as
 //! root where user namespaces are refused. The network namespace is the
 //! host's, so the test reaches the server on 127.0.0.1.
+//!
+//! Another CPU (the arm64 image's binary on an x86_64 machine): set
+//! `CMA_STATIC_RUNNER=qemu-aarch64` and the binary runs under that emulator,
+//! `qemu-aarch64 BINARY ARGS`. Debian's qemu-user is itself dynamically
+//! linked and cannot start inside an empty root, so under a runner there is
+//! no chroot: the binary still gets an empty environment, the empty
+//! directory as its working directory, and sensor roots that do not exist
+//! (so `auto` meets no sensor, as in the image). What the chroot proves
+//! about loader and libc, the ELF check below proves for every binary: the
+//! file is a static executable (no `PT_INTERP`) for the expected CPU
+//! (`CMA_STATIC_ARCH`, default this machine's; `aarch64` under qemu-aarch64).
 
 mod common;
 
@@ -36,8 +47,9 @@ impl Drop for Killed {
     }
 }
 
-/// The static binary to test, or `None` (after saying so) when there is none.
-fn static_binary() -> Option<PathBuf> {
+/// The static binary to test, or `None` (after saying so) when there is none;
+/// `arch` is the CPU it must be built for.
+fn static_binary(arch: &str) -> Option<PathBuf> {
     if let Some(path) = std::env::var_os("CMA_STATIC_BIN") {
         let path = PathBuf::from(path);
         assert!(path.is_file(), "CMA_STATIC_BIN={} does not exist", path.display());
@@ -46,9 +58,14 @@ fn static_binary() -> Option<PathBuf> {
     let target_dir = std::env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("target"));
-    let found = ["x86_64-unknown-linux-musl", "x86_64-unknown-linux-gnu"]
+    let found = ["musl", "gnu"]
         .iter()
-        .map(|t| target_dir.join(t).join("release").join(BIN))
+        .map(|libc| {
+            target_dir
+                .join(format!("{arch}-unknown-linux-{libc}"))
+                .join("release")
+                .join(BIN)
+        })
         .find(|p| p.is_file());
     if found.is_none() {
         eprintln!(
@@ -92,6 +109,39 @@ fn chroot_command() -> Option<Vec<String>> {
     (unsafe { libc::geteuid() } == 0 && works(&cmd)).then_some(cmd)
 }
 
+/// `CMA_STATIC_RUNNER`, split on whitespace (`qemu-aarch64`, or
+/// `qemu-aarch64 -cpu max`), or `None` to run the binary natively.
+fn runner() -> Option<Vec<String>> {
+    let runner = std::env::var("CMA_STATIC_RUNNER").ok()?;
+    let words: Vec<String> = runner.split_whitespace().map(str::to_owned).collect();
+    (!words.is_empty()).then_some(words)
+}
+
+/// The CPU an ELF file is built for, and whether it asks for a program
+/// interpreter (a dynamic loader): read from the ELF64 little-endian header
+/// and program headers, the only kind this test builds.
+fn elf_machine_and_interp(bin: &Path) -> (&'static str, bool) {
+    let elf = std::fs::read(bin).expect("read the binary");
+    assert!(
+        elf.len() > 64 && elf.starts_with(b"\x7fELF\x02\x01"),
+        "not a 64-bit little-endian ELF file"
+    );
+    let u16_at = |o: usize| u16::from_le_bytes([elf[o], elf[o + 1]]) as usize;
+    let machine = match u16_at(18) {
+        0x3e => "x86_64",
+        0xb7 => "aarch64",
+        other => panic!("unexpected ELF machine {other:#x}"),
+    };
+    let phoff = u64::from_le_bytes(elf[0x20..0x28].try_into().unwrap()) as usize;
+    let (phentsize, phnum) = (u16_at(0x36), u16_at(0x38));
+    const PT_INTERP: u32 = 3;
+    let interp = (0..phnum).any(|i| {
+        let o = phoff + i * phentsize;
+        u32::from_le_bytes(elf[o..o + 4].try_into().unwrap()) == PT_INTERP
+    });
+    (machine, interp)
+}
+
 /// A fresh directory holding only `/custom-metrics-app`.
 fn empty_root(bin: &Path) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("cma-empty-root-{}-{}", std::process::id(), common::free_port()));
@@ -105,24 +155,67 @@ fn empty_root(bin: &Path) -> PathBuf {
 
 #[test]
 fn static_binary_serves_from_an_empty_root() {
-    let Some(bin) = static_binary() else {
+    let runner = runner();
+    let want_arch = std::env::var("CMA_STATIC_ARCH").unwrap_or_else(|_| match &runner {
+        Some(r) if r[0].contains("aarch64") => "aarch64".to_owned(),
+        _ => std::env::consts::ARCH.to_owned(),
+    });
+    let Some(bin) = static_binary(&want_arch) else {
         return;
     };
-    let Some(chroot) = chroot_command() else {
-        let msg = "neither `unshare -r chroot` nor `chroot` (as root) works here";
-        assert!(std::env::var_os("CMA_STATIC_BIN").is_none(), "{msg}");
-        eprintln!("\n!!!!! SKIPPING: {msg} !!!!!\n");
-        return;
-    };
-    eprintln!("testing {} with `{}`", bin.display(), chroot.join(" "));
+    let (machine, interp) = elf_machine_and_interp(&bin);
+    assert_eq!(machine, want_arch, "{} is built for the wrong CPU", bin.display());
+    assert!(
+        !interp,
+        "{} asks for a dynamic loader (PT_INTERP): not static",
+        bin.display()
+    );
     let root = empty_root(&bin);
+    // How each run starts: `<chroot> ROOT /custom-metrics-app ARGS`, or
+    // `<runner> ROOT/custom-metrics-app ARGS` from inside ROOT.
+    let (launcher, program, sensor_args) = match &runner {
+        Some(r) => {
+            // Paths inside the empty root, which do not exist.
+            let nowhere = |d: &str| format!("--{d}-root={}", root.join("sys/class").join(d).display());
+            (
+                r.clone(),
+                root.join(BIN).display().to_string(),
+                vec![nowhere("thermal"), nowhere("hwmon")],
+            )
+        }
+        None => {
+            let Some(mut chroot) = chroot_command() else {
+                let msg = "neither `unshare -r chroot` nor `chroot` (as root) works here";
+                assert!(std::env::var_os("CMA_STATIC_BIN").is_none(), "{msg}");
+                eprintln!("\n!!!!! SKIPPING: {msg} !!!!!\n");
+                return;
+            };
+            chroot.push(root.display().to_string());
+            (chroot, format!("/{BIN}"), Vec::new())
+        }
+    };
+    let start_in_root = |args: &[String]| {
+        let mut cmd = Command::new(&launcher[0]);
+        cmd.args(&launcher[1..])
+            .arg(&program)
+            .args(args)
+            .env_clear()
+            .current_dir(&root);
+        cmd
+    };
+    eprintln!(
+        "testing {} ({machine}, static) with `{} {program}`",
+        bin.display(),
+        launcher.join(" ")
+    );
     // No --temperature-source: as in the image, `auto` must fall back to the
     // simulation when there is no /sys.
-    let mut child = Command::new(&chroot[0])
-        .args(&chroot[1..])
-        .arg(&root)
-        .args([&format!("/{BIN}"), "--listen", "127.0.0.1:0", "--workers", "2"])
-        .env_clear()
+    let server_args: Vec<String> = ["--listen", "127.0.0.1:0", "--workers", "2"]
+        .iter()
+        .map(|a| a.to_string())
+        .chain(sensor_args)
+        .collect();
+    let mut child = start_in_root(&server_args)
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
@@ -142,6 +235,7 @@ fn static_binary_serves_from_an_empty_root() {
         .expect("a start-up line within 30 s")
         .expect("the binary started")
         .expect("utf-8");
+    eprintln!("start-up line: {first}");
     assert!(first.contains("temperature source: simulated"), "{first}");
     let addr = common::listening_addr(&first);
 
@@ -159,26 +253,23 @@ fn static_binary_serves_from_an_empty_root() {
     drop(c);
 
     // The image's other use: the load Jobs run `loadgen` from it.
-    let loadgen = Command::new(&chroot[0])
-        .args(&chroot[1..])
-        .arg(&root)
-        .arg(format!("/{BIN}"))
-        .args([
-            "loadgen",
-            &format!("--url=http://{addr}/"),
-            "--rate=50",
-            "--duration=200ms",
-        ])
-        .env_clear()
-        .output()
-        .expect("run loadgen in the empty root");
+    let loadgen = start_in_root(&[
+        "loadgen".to_owned(),
+        format!("--url=http://{addr}/"),
+        "--rate=50".to_owned(),
+        "--duration=200ms".to_owned(),
+    ])
+    .output()
+    .expect("run loadgen in the empty root");
     let summary = String::from_utf8_lossy(&loadgen.stdout);
     assert_eq!(loadgen.status.code(), Some(0), "{summary}");
     assert!(summary.contains("\ncompleted: 10\n"), "{summary}");
+    eprintln!("loadgen in the root: {}", summary.trim_end().replace('\n', "; "));
 
     let mut child = guard.0.take().unwrap();
     // SAFETY: kill(2) on our own, still running child (chroot and unshare
-    // exec the binary, so this pid is the server).
+    // exec the binary, so this pid is the server; qemu-user forwards the
+    // signal to the program it emulates and exits with its status).
     unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
     let start = Instant::now();
     let status = loop {
@@ -193,5 +284,6 @@ fn static_binary_serves_from_an_empty_root() {
         std::thread::sleep(Duration::from_millis(20));
     };
     assert_eq!(status.code(), Some(0), "exit status after SIGTERM");
+    eprintln!("after SIGTERM: exit status 0");
     let _ = std::fs::remove_dir_all(&root);
 }

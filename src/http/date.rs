@@ -1,7 +1,8 @@
 //! The `Date` header value, formatted at most once per second per thread.
 //!
-//! The clock is `CLOCK_REALTIME_COARSE`, which the vDSO answers without a
-//! system call; formatting happens only when the second changes.
+//! On Linux the clock is `CLOCK_REALTIME_COARSE`, which the vDSO answers
+//! without a system call; other systems (macOS has no coarse clock) read the
+//! ordinary realtime clock. Formatting happens only when the second changes.
 
 use std::cell::Cell;
 
@@ -26,6 +27,7 @@ pub fn http_date() -> HttpDate {
     })
 }
 
+#[cfg(target_os = "linux")]
 fn coarse_unix_seconds() -> i64 {
     let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
     // SAFETY: `ts` is a valid, writable timespec; the clock id is a constant
@@ -34,10 +36,21 @@ fn coarse_unix_seconds() -> i64 {
     if rc == 0 {
         ts.tv_sec
     } else {
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_secs() as i64)
+        precise_unix_seconds()
     }
+}
+
+/// Elsewhere the `Date` header only needs whole seconds, which the normal
+/// realtime clock gives as well (a little more slowly).
+#[cfg(not(target_os = "linux"))]
+fn coarse_unix_seconds() -> i64 {
+    precise_unix_seconds()
+}
+
+fn precise_unix_seconds() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64)
 }
 
 /// Formats seconds since the Unix epoch as an IMF-fixdate (RFC 9110 §5.6.7).

@@ -1,10 +1,16 @@
 //! Process metrics under client_golang's names, read from `/proc/self` and
 //! `getrlimit` at scrape time without touching the heap.
 //!
+//! procfs is Linux's. Elsewhere (macOS, the BSDs) only what POSIX offers
+//! without it is exported: `process_cpu_seconds_total` from `getrusage` and
+//! `process_max_fds` from `getrlimit`; memory, open fds and start time are
+//! left out rather than reported as 0 (see [`Field::available`]).
+//!
 //! One reading serves the six families of a scrape: the first family read in
 //! a scrape refreshes a shared snapshot (atomics), the others reuse it while
 //! it is younger than [`FRESH_FOR`].
 
+#[cfg(target_os = "linux")]
 use std::io::Read;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -25,11 +31,14 @@ struct ProcessStats {
     open_fds: AtomicU64,
     max_fds: AtomicF64,
     start_time_seconds: f64,
+    #[cfg(target_os = "linux")]
     ticks_per_second: f64,
+    #[cfg(target_os = "linux")]
     page_size: f64,
 }
 
 impl ProcessStats {
+    #[cfg(target_os = "linux")]
     fn new() -> ProcessStats {
         // SAFETY: sysconf with valid constant names has no preconditions.
         let ticks = unsafe { libc::sysconf(libc::_SC_CLK_TCK) }.max(1) as f64;
@@ -50,6 +59,20 @@ impl ProcessStats {
         stats
     }
 
+    #[cfg(not(target_os = "linux"))]
+    fn new() -> ProcessStats {
+        ProcessStats {
+            epoch: Instant::now(),
+            read_at: AtomicU64::new(0),
+            cpu_seconds: AtomicF64::new(0.0),
+            resident_bytes: AtomicU64::new(0),
+            virtual_bytes: AtomicU64::new(0),
+            open_fds: AtomicU64::new(0),
+            max_fds: AtomicF64::new(0.0),
+            start_time_seconds: 0.0,
+        }
+    }
+
     /// Re-reads everything unless a reading is younger than [`FRESH_FOR`].
     fn refresh(&self) {
         let now = self.epoch.elapsed().as_nanos() as u64 + 1;
@@ -57,18 +80,7 @@ impl ProcessStats {
         if last != 0 && now - last < FRESH_FOR.as_nanos() as u64 {
             return;
         }
-        let mut buf = [0u8; 1024];
-        if let Some(stat) = read_small("/proc/self/stat", &mut buf) {
-            if let Some(f) = StatFields::parse(stat) {
-                self.cpu_seconds.set((f.utime + f.stime) as f64 / self.ticks_per_second);
-                self.virtual_bytes.store(f.vsize, Ordering::Relaxed);
-                self.resident_bytes
-                    .store((f.rss as f64 * self.page_size) as u64, Ordering::Relaxed);
-            }
-        }
-        if let Some(n) = count_open_fds() {
-            self.open_fds.store(n, Ordering::Relaxed);
-        }
+        self.read_platform();
         let mut limit = libc::rlimit {
             rlim_cur: 0,
             rlim_max: 0,
@@ -84,9 +96,51 @@ impl ProcessStats {
         }
         self.read_at.store(now, Ordering::Release);
     }
+
+    /// CPU time, memory and open fds from procfs.
+    #[cfg(target_os = "linux")]
+    fn read_platform(&self) {
+        let mut buf = [0u8; 1024];
+        if let Some(stat) = read_small("/proc/self/stat", &mut buf) {
+            if let Some(f) = StatFields::parse(stat) {
+                self.cpu_seconds.set((f.utime + f.stime) as f64 / self.ticks_per_second);
+                self.virtual_bytes.store(f.vsize, Ordering::Relaxed);
+                self.resident_bytes
+                    .store((f.rss as f64 * self.page_size) as u64, Ordering::Relaxed);
+            }
+        }
+        if let Some(n) = count_open_fds() {
+            self.open_fds.store(n, Ordering::Relaxed);
+        }
+    }
+
+    /// Without procfs only the CPU time is at hand, from `getrusage`.
+    #[cfg(not(target_os = "linux"))]
+    fn read_platform(&self) {
+        if let Some(cpu) = rusage_cpu_seconds() {
+            self.cpu_seconds.set(cpu);
+        }
+    }
 }
 
-/// The fields of `/proc/self/stat` this module uses.
+/// User + system CPU time of the whole process, from `getrusage`: the
+/// portable source outside Linux. Compiled on Linux for its test, which
+/// checks it against procfs.
+#[cfg(any(not(target_os = "linux"), test))]
+fn rusage_cpu_seconds() -> Option<f64> {
+    // SAFETY: an all-zero rusage is a valid value of this plain C struct.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: `usage` is a valid out-pointer for getrusage.
+    if unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut usage) } != 0 {
+        return None;
+    }
+    let seconds = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
+    Some(seconds(usage.ru_utime) + seconds(usage.ru_stime))
+}
+
+/// The fields of `/proc/self/stat` this module uses (the parser is
+/// platform-neutral text handling, so its test runs everywhere).
+#[cfg(any(target_os = "linux", test))]
 #[derive(Debug, PartialEq, Eq)]
 struct StatFields {
     utime: u64,
@@ -96,6 +150,7 @@ struct StatFields {
     rss: u64,
 }
 
+#[cfg(any(target_os = "linux", test))]
 impl StatFields {
     /// Fields are counted after the command name's closing parenthesis, which
     /// may itself contain spaces and parentheses.
@@ -121,6 +176,7 @@ impl StatFields {
 }
 
 /// Reads a small file into `buf` (std opens short paths without allocating).
+#[cfg(target_os = "linux")]
 fn read_small<'a>(path: &str, buf: &'a mut [u8]) -> Option<&'a [u8]> {
     let mut file = std::fs::File::open(path).ok()?;
     let mut len = 0;
@@ -137,6 +193,7 @@ fn read_small<'a>(path: &str, buf: &'a mut [u8]) -> Option<&'a [u8]> {
 
 /// Counts `/proc/self/fd` entries with `getdents64` into a stack buffer
 /// (`read_dir` and `opendir` would allocate), minus the directory's own fd.
+#[cfg(target_os = "linux")]
 fn count_open_fds() -> Option<u64> {
     // SAFETY: a NUL-terminated constant path; the fd is closed below.
     let fd = unsafe {
@@ -177,6 +234,7 @@ fn count_open_fds() -> Option<u64> {
 }
 
 /// Process start as seconds since the Unix epoch: boot time + start ticks.
+#[cfg(target_os = "linux")]
 fn start_time_seconds(ticks_per_second: f64) -> Option<f64> {
     let stat = std::fs::read("/proc/self/stat").ok()?;
     let fields = StatFields::parse(&stat)?;
@@ -198,6 +256,15 @@ enum Field {
     OpenFds,
     MaxFds,
     StartTime,
+}
+
+impl Field {
+    /// Whether this platform can say it: all of them on Linux; elsewhere
+    /// the ones `getrusage` and `getrlimit` give (no procfs). A family that
+    /// cannot be read is not registered, so it is absent, not a false 0.
+    fn available(self) -> bool {
+        cfg!(target_os = "linux") || matches!(self, Field::Cpu | Field::MaxFds)
+    }
 }
 
 struct ProcessFamily {
@@ -270,6 +337,9 @@ pub fn register_process_metrics(registry: &mut Registry) -> Result<(), RegisterE
         ),
     ];
     for (name, help, metric_type, field) in families {
+        if !field.available() {
+            continue;
+        }
         let desc = Desc::new(name, help, metric_type, &[]).expect("constant names are valid");
         registry.register(Arc::new(ProcessFamily {
             desc,
@@ -303,6 +373,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg(target_os = "linux")]
     fn reads_this_process() {
         let s = ProcessStats::new();
         s.refresh();
@@ -322,5 +393,28 @@ mod tests {
             .as_secs_f64();
         assert!(s.start_time_seconds > now - 3600.0 && s.start_time_seconds <= now + 1.0);
         assert!(s.max_fds.get() >= 64.0);
+    }
+
+    /// The non-Linux CPU source, checked here against procfs: same unit
+    /// (seconds), same order of magnitude, and it moves with CPU work.
+    #[test]
+    #[cfg(target_os = "linux")]
+    fn rusage_agrees_with_procfs() {
+        let s = ProcessStats::new();
+        let before = rusage_cpu_seconds().unwrap();
+        // Burn a little CPU; bounded by iterations and by a 5 s deadline.
+        let deadline = Instant::now() + Duration::from_secs(5);
+        let mut x = 0u64;
+        while rusage_cpu_seconds().unwrap() < before + 0.02 && Instant::now() < deadline {
+            for i in 0..100_000u64 {
+                x = std::hint::black_box(x.wrapping_mul(6364136223846793005).wrapping_add(i));
+            }
+        }
+        let after = rusage_cpu_seconds().unwrap();
+        assert!(after > before, "getrusage did not move: {before} -> {after}");
+        s.refresh();
+        let procfs = s.cpu_seconds.get();
+        // Other test threads run meanwhile and procfs counts in clock ticks.
+        assert!((procfs - after).abs() < 1.0, "procfs {procfs} s, getrusage {after} s");
     }
 }

@@ -105,6 +105,9 @@ pub fn build_source(config: &TemperatureConfig) -> std::io::Result<TemperatureSe
     if config.source == SourceChoice::Simulated {
         return Ok(simulated(config, "--temperature-source simulated".into()));
     }
+    if !cfg!(target_os = "linux") {
+        return not_linux(config);
+    }
     let mut sampler = Sampler::new(SamplerConfig {
         thermal_root: config.thermal_root.clone(),
         hwmon_root: config.hwmon_root.clone(),
@@ -165,6 +168,26 @@ pub fn build_source(config: &TemperatureConfig) -> std::io::Result<TemperatureSe
         summary,
         sampler: Some(sampler),
     })
+}
+
+/// thermal zones and hwmon sensors are Linux sysfs files: elsewhere `auto`
+/// takes the simulation and an explicit real source is refused at start-up,
+/// rather than running with a sensor that can never be read.
+fn not_linux(config: &TemperatureConfig) -> std::io::Result<TemperatureSetup> {
+    let os = std::env::consts::OS;
+    match config.source {
+        SourceChoice::Thermal | SourceChoice::Hwmon => Err(std::io::Error::new(
+            std::io::ErrorKind::Unsupported,
+            format!(
+                "--temperature-source {} reads Linux sysfs and needs Linux (this is {os}); use auto or simulated",
+                config.source
+            ),
+        )),
+        SourceChoice::Auto | SourceChoice::Simulated => Ok(simulated(
+            config,
+            format!("auto: thermal zones and hwmon sensors need Linux sysfs, this is {os}"),
+        )),
+    }
 }
 
 fn simulated(config: &TemperatureConfig, why: String) -> TemperatureSetup {
@@ -320,6 +343,21 @@ mod tests {
         while setup.source.celsius() != Some(25.0) {
             assert!(std::time::Instant::now() < until, "zone never picked up");
             std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// What other systems do, checked here by calling the fallback directly.
+    #[test]
+    fn outside_linux_auto_simulates_and_real_sources_are_refused() {
+        let mut c = TemperatureConfig::default();
+        let setup = not_linux(&c).unwrap();
+        assert_eq!(setup.source.name(), "simulated");
+        assert!(setup.summary.contains("need Linux sysfs"), "{}", setup.summary);
+        for source in [SourceChoice::Thermal, SourceChoice::Hwmon] {
+            c.source = source;
+            let err = not_linux(&c).err().expect("a real source outside Linux is an error");
+            assert_eq!(err.kind(), std::io::ErrorKind::Unsupported);
+            assert!(err.to_string().contains("needs Linux"), "{err}");
         }
     }
 

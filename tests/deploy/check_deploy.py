@@ -8,7 +8,12 @@ window suits the scrape interval, the load Jobs are bounded, and so on.
 
     python3 tests/deploy/check_deploy.py --out DIR \\
         --rendered base=FILE --rendered real-sensors=FILE \\
-        --jobs deploy/loadgen/*.yaml --values deploy/prometheus-adapter-values.yaml
+        --jobs deploy/loadgen/*.yaml --values deploy/prometheus-adapter-values.yaml \\
+        [--deploy deploy --min-kubernetes 1.30 --docs docs/kubernetes.md docs/kubernetes.zh-CN.md]
+
+With --docs, what the walkthroughs say is checked against the manifests too
+(docs_agree.py: Service names, namespaces, HPA thresholds, minimum
+Kubernetes version, image).
 
 It also writes, under DIR:
   objects/NNN-<kind>-<name>.yaml   one file per built-in object, for kubernetes-validate
@@ -31,6 +36,7 @@ import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import adapter_rules  # noqa: E402
+import docs_agree  # noqa: E402
 
 # Custom resources of the Prometheus Operator: kubernetes-validate has no
 # schema for them, so they are skipped by kind, explicitly. Anything else
@@ -152,6 +158,53 @@ def check_deployment(c: Checker, dep: dict, where: str) -> None:
                 float(timeout) < grace,
                 f"{name}: CMA_SHUTDOWN_TIMEOUT ({timeout} s) < terminationGracePeriodSeconds ({grace})",
             )
+
+
+def image_tag(image: str) -> str | None:
+    """The tag of NAME[:TAG][@DIGEST]: after the last ':' that follows the last '/'."""
+    last = image.split("@")[0].rsplit("/", 1)[-1]
+    return last.split(":", 1)[1] if ":" in last else None
+
+
+def check_version_label(c: Checker, dep: dict, where: str) -> None:
+    """app.kubernetes.io/version on the Deployment and its pods is the image's tag."""
+    image = dep["spec"]["template"]["spec"]["containers"][0].get("image", "")
+    tag = image_tag(image)
+    c.check(bool(tag), f"{where}: the image has a tag", image)
+    for what, labels in (
+        ("Deployment", dep["metadata"].get("labels", {})),
+        ("pod template", dep["spec"]["template"]["metadata"].get("labels", {})),
+    ):
+        version = labels.get("app.kubernetes.io/version")
+        c.check(
+            version == tag,
+            f"{where}: {what} label app.kubernetes.io/version {version!r} is the image tag {tag!r}",
+        )
+    c.check(
+        "app.kubernetes.io/version" not in dep["spec"]["selector"].get("matchLabels", {}),
+        f"{where}: the version label is not in the selector (selectors are immutable)",
+    )
+
+
+def check_pdb(c: Checker, pdb: dict, dep: dict, jobs: list[tuple[str, dict]], where: str) -> None:
+    """One pod at most down in a drain: never all of several, never stuck at one."""
+    c.check(pdb["apiVersion"] == "policy/v1", f"{where}: PodDisruptionBudget is policy/v1", pdb["apiVersion"])
+    spec = pdb["spec"]
+    selector = spec.get("selector", {}).get("matchLabels", {})
+    c.check(
+        selects(selector, dep["spec"]["template"]["metadata"].get("labels", {})),
+        f"{where}: PodDisruptionBudget selects the Deployment's pods",
+        repr(selector),
+    )
+    for name, job in jobs:
+        labels = job.get("spec", {}).get("template", {}).get("metadata", {}).get("labels", {})
+        c.check(not selects(selector, labels), f"{where}: PodDisruptionBudget does not select the {name} Job's pods")
+    c.check(
+        spec.get("maxUnavailable") == 1 and "minAvailable" not in spec,
+        f"{where}: PodDisruptionBudget maxUnavailable 1 (a drain keeps all but one of several pods "
+        "and can still evict a single one; minAvailable 1 would block it)",
+        repr(spec),
+    )
 
 
 def check_service(c: Checker, svc: dict, dep: dict, where: str) -> None:
@@ -353,6 +406,54 @@ def check_job(c: Checker, job: dict, image: str | None, where: str) -> None:
         )
 
 
+def version_tuple(version: str) -> tuple[int, ...]:
+    return tuple(int(x) for x in version.split("."))
+
+
+def needed_kubernetes(dep: dict) -> str:
+    """The oldest Kubernetes that serves every field the Deployment uses,
+    for the fields that have raised it: `lifecycle.*.sleep` (1.30 beta, on by
+    default; 1.29 alpha only)."""
+    pod = dep["spec"]["template"]["spec"]
+    for ctr in pod.get("containers", []):
+        for hook in ctr.get("lifecycle", {}).values():
+            if "sleep" in hook:
+                return "1.30"
+    return "1.27"
+
+
+def base_files(deploy: Path) -> list[str]:
+    """deploy/base's files, as the docs name them (a directory of files by its
+    own path)."""
+    base = deploy / "base"
+    out = []
+    for f in sorted(base.rglob("*")):
+        if f.is_file():
+            out.append(str(Path("deploy") / f.relative_to(deploy)))
+    return out
+
+
+def check_image_set_once(c: Checker, deploy: Path) -> None:
+    """The tag is written in deploy/base/kustomization.yaml's `images` only:
+    not in deployment.yaml and not in an overlay."""
+    dep = load_docs(deploy / "base" / "deployment.yaml")
+    images = [ctr.get("image", "") for d in dep for ctr in d["spec"]["template"]["spec"]["containers"]]
+    c.check(
+        all(image_tag(i) is None for i in images),
+        "base/deployment.yaml names the image without a tag (kustomization.yaml sets it)",
+        repr(images),
+    )
+    kz = load_docs(deploy / "base" / "kustomization.yaml")[0]
+    tags = [i.get("newTag") for i in kz.get("images", []) if i.get("name") == APP]
+    c.check(len(tags) == 1 and bool(tags[0]), "base/kustomization.yaml sets the image tag once", repr(tags))
+    for overlay in sorted((deploy / "overlays").glob("*/kustomization.yaml")):
+        okz = load_docs(overlay)[0]
+        c.check(
+            not any(i.get("newTag") for i in okz.get("images", [])),
+            f"{overlay.parent.name}: sets no image tag of its own",
+        )
+
+
 # --------------------------------------------------------------------------
 
 
@@ -389,6 +490,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--rendered", action="append", default=[], help="NAME=FILE of `kubectl kustomize` output")
     p.add_argument("--jobs", nargs="*", default=[], type=Path)
     p.add_argument("--values", required=True, type=Path)
+    p.add_argument("--deploy", type=Path, help="the deploy/ directory, for checks of its source files")
+    p.add_argument("--min-kubernetes", default="1.30", help="the oldest Kubernetes validated against")
+    p.add_argument("--docs", nargs="*", default=[], type=Path, help="walkthroughs to check against the manifests")
     args = p.parse_args(argv)
 
     c = Checker()
@@ -415,6 +519,7 @@ def main(argv: list[str] | None = None) -> int:
     dep = one(c, base, "Deployment", "base")
     svc = one(c, base, "Service", "base")
     hpa = one(c, base, "HorizontalPodAutoscaler", "base")
+    pdb = one(c, base, "PodDisruptionBudget", "base")
     sm = one(c, base, "ServiceMonitor", "base")
     pr = one(c, base, "PrometheusRule", "base")
     dash = [o for o in find(base, "ConfigMap") if "grafana_dashboard" in o["metadata"].get("labels", {})]
@@ -425,6 +530,9 @@ def main(argv: list[str] | None = None) -> int:
     exprs: list[tuple[str, str]] = []
     if dep:
         check_deployment(c, dep, "base")
+        check_version_label(c, dep, "base")
+    if dep and pdb:
+        check_pdb(c, pdb, dep, jobs, "base")
     if dep and svc:
         check_service(c, svc, dep, "base")
     if sm and svc:
@@ -447,6 +555,7 @@ def main(argv: list[str] | None = None) -> int:
         odep = one(c, objs, "Deployment", name)
         if odep:
             check_deployment(c, odep, name)
+            check_version_label(c, odep, name)
             if name == "real-sensors":
                 check_real_sensors(c, odep, name)
         c.check(
@@ -463,6 +572,39 @@ def main(argv: list[str] | None = None) -> int:
         c.check(job.get("kind") == "Job", f"{where}: is a Job", repr(job.get("kind")))
         if job.get("kind") == "Job":
             check_job(c, job, image, where)
+
+    if args.deploy:
+        print(f"-- {args.deploy} (source files)")
+        check_image_set_once(c, args.deploy)
+
+    if args.docs and dep and svc and hpa and sm:
+        facts = docs_agree.Facts(
+            base_files=base_files(args.deploy) if args.deploy else [],
+            release=sm["metadata"].get("labels", {}).get("release", ""),
+            prometheus_url=str(adapter_rules.load_values(args.values).get("prometheus", {}).get("url", "")),
+            service=svc["metadata"]["name"],
+            service_port=next(p["port"] for p in svc["spec"]["ports"] if p.get("name") == "http"),
+            namespaced=any("namespace" in o.get("metadata", {}) for o in base),
+            hpa_targets={
+                m["pods"]["metric"]["name"]: float(m["pods"]["target"]["averageValue"])
+                for m in hpa["spec"].get("metrics", [])
+                if m.get("type") == "Pods"
+            },
+            min_kubernetes=args.min_kubernetes,
+            image=dep["spec"]["template"]["spec"]["containers"][0].get("image", ""),
+        )
+        needs = needed_kubernetes(dep)
+        c.check(
+            version_tuple(args.min_kubernetes) >= version_tuple(needs),
+            f"validated from Kubernetes {args.min_kubernetes}, which has what the Deployment uses (needs {needs})",
+        )
+        c.check(
+            args.min_kubernetes == needs,
+            f"the minimum Kubernetes stated ({args.min_kubernetes}) is what the manifests need ({needs})",
+        )
+        for doc in args.docs:
+            print(f"-- {doc}")
+            docs_agree.check_doc(c.check, doc, facts)
 
     print("-- objects")
     split_objects(c, all_docs, args.out / "objects")
