@@ -52,14 +52,14 @@ impl Collector for SensorTemperatures {
     }
 
     fn collect(&self, emit: &mut dyn FnMut(Sample<'_>)) {
-        let set = self.output.sensors.get();
+        let (set, judged) = (self.output.sensors.get(), self.output.judged());
         let sensors = match self.kind {
             SensorKind::Thermal => &set.zones,
             SensorKind::Hwmon => &set.hwmon,
         };
         for sensor in sensors {
-            if let Some(v) = sensor.celsius() {
-                emit(Sample::new(sensor.labels(), Value::Float(v)));
+            if let Some(v) = sensor.celsius(judged) {
+                emit(Sample::new(&sensor.labels, Value::Float(v)));
             }
         }
     }

@@ -7,10 +7,12 @@
 //! - a `SensorSet` holds them, rebuilt by rescans and published behind one
 //!   pointer;
 //! - the [`Sampler`] reads them every interval through the `reader_pool`,
-//!   which keeps a hanging read from stalling anything else;
+//!   which keeps a hanging read from stalling anything else; each sensor's
+//!   `Reading` holds its latest good value, stamped with its pass, and a
+//!   value older than the latest judged pass is stale: the sensor is down;
 //! - a [`Selection`] says which of them feed `cpu_temperature_celsius`;
-//! - [`SensorTemperature`] and the [`exposition`] collectors turn the latest
-//!   values into metrics at scrape time, without touching sysfs.
+//! - [`SensorTemperature`] and the [`exposition`] collectors compute the
+//!   metrics from the fresh values at scrape time, without touching sysfs.
 //!
 //! The `sysinfo` crate is not used: it reads hwmon at the fixed path
 //! `/sys/class/hwmon` (no root to point at a fake tree or a mounted host
@@ -28,6 +30,7 @@ mod sensor;
 mod sensor_set;
 mod source;
 #[cfg(test)]
+#[path = "../../../tests/common/fake_sysfs.rs"]
 pub(crate) mod test_dir;
 mod thermal;
 

@@ -1,29 +1,28 @@
 //! The sampler: a background thread that reads every sensor once per
-//! `--sensor-interval` into atomics, and a scanner thread that re-lists the
-//! sysfs trees every [`RESCAN_EVERY`] intervals.
+//! `--sensor-interval`, and re-lists the sysfs trees every [`RESCAN_EVERY`]
+//! passes on a thread of its own.
 //!
-//! Nothing here runs on the request path: a scrape only loads the atomics
-//! and the published [`SensorSet`]. Reads go through the [`ReaderPool`], so
-//! a hanging sensor costs one thread and a timeout per pass, not a stalled
-//! sampler. Rescans run on a thread of their own because they read `type`,
-//! `name` and label files, which could block as well; while a rescan hangs,
-//! sampling goes on with the last published list.
+//! Nothing here runs on the request path: a scrape only loads the published
+//! [`SensorSet`] and the sensors' readings. Reads go through the
+//! [`ReaderPool`], so a hanging sensor costs one thread and a timeout per
+//! pass, not a stalled sampler. Rescans read `type`, `name` and label files,
+//! which could block as well, so they never run on the sampler thread: while
+//! one hangs, sampling goes on with the last published list and no other
+//! rescan starts.
 
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
-
-use parking_lot::{Condvar, Mutex};
 
 use super::hwmon::scan_chips;
 use super::reader_pool::{PassReport, ReaderPool};
 use super::selection::Selection;
 use super::sensor::SensorKind;
-use super::sensor_set::{PublishedSet, SensorSet};
+use super::sensor_set::PublishedSet;
 use super::thermal::scan_zones;
-use crate::metrics::{AtomicF64, CounterVec, Desc, MetricType};
+use crate::metrics::{CounterVec, Desc, MetricType};
 
 /// Passes between two rescans of the sysfs trees.
 pub const RESCAN_EVERY: u32 = 10;
@@ -45,28 +44,20 @@ pub struct SamplerOutput {
     pub sensors: PublishedSet,
     /// `temperature_sensor_read_errors_total{source}`, indexed by `SensorKind::index`.
     pub errors: Arc<CounterVec>,
-    selected_celsius: AtomicF64,
-    selected_up: AtomicBool,
+    /// The latest judged pass: values from before it are stale.
+    judged: AtomicU64,
 }
 
 impl SamplerOutput {
-    /// The hottest readable selected sensor as of the latest pass.
-    pub fn selected_celsius(&self) -> Option<f64> {
-        if self.selected_up.load(Ordering::Acquire) {
-            Some(self.selected_celsius.get())
-        } else {
-            None
-        }
+    /// The latest pass whose reads have all answered or passed their deadline.
+    pub fn judged(&self) -> u64 {
+        self.judged.load(Ordering::Acquire)
     }
 
-    fn update_selected(&self, set: &SensorSet) {
-        match set.selected_celsius() {
-            Some(v) => {
-                self.selected_celsius.set(v);
-                self.selected_up.store(true, Ordering::Release);
-            }
-            None => self.selected_up.store(false, Ordering::Release),
-        }
+    /// The hottest selected sensor with a fresh value, computed now from the
+    /// published set.
+    pub fn selected_celsius(&self) -> Option<f64> {
+        self.sensors.get().selected_celsius(self.judged())
     }
 }
 
@@ -83,12 +74,11 @@ struct Core {
     config: SamplerConfig,
     output: Arc<SamplerOutput>,
     pool: ReaderPool,
-    selection: Mutex<Option<Selection>>,
-    stopped: Mutex<bool>,
-    wake: Condvar,
+    stopped: AtomicBool,
+    rescanning: AtomicBool,
 }
 
-/// Owns the sampling threads; dropping it stops them.
+/// Owns the sampling thread; dropping it stops the thread and the readers.
 pub struct Sampler {
     core: Arc<Core>,
     pass_thread: Option<JoinHandle<()>>,
@@ -112,16 +102,14 @@ impl Sampler {
         let output = Arc::new(SamplerOutput {
             sensors: PublishedSet::default(),
             errors: errors.clone(),
-            selected_celsius: AtomicF64::new(0.0),
-            selected_up: AtomicBool::new(false),
+            judged: AtomicU64::new(0),
         });
         let core = Arc::new(Core {
             pool: ReaderPool::new(config.read_timeout, errors),
             config,
             output,
-            selection: Mutex::new(None),
-            stopped: Mutex::new(false),
-            wake: Condvar::new(),
+            stopped: AtomicBool::new(false),
+            rescanning: AtomicBool::new(false),
         });
         core.rescan();
         core.run_pass();
@@ -138,26 +126,27 @@ impl Sampler {
     /// Sensors found and readable as of the latest pass.
     pub fn counts(&self) -> SensorCounts {
         let set = self.core.output.sensors.get();
+        let judged = self.core.output.judged();
+        let up = |list: &[Arc<super::sensor::Sensor>]| list.iter().filter(|s| s.celsius(judged).is_some()).count();
         SensorCounts {
             zones: set.zones.len(),
-            zones_up: set.zones.iter().filter(|s| s.is_up()).count(),
+            zones_up: up(&set.zones),
             hwmon: set.hwmon.len(),
-            hwmon_up: set.hwmon.iter().filter(|s| s.is_up()).count(),
+            hwmon_up: up(&set.hwmon),
         }
     }
 
-    /// Reader threads alive: the resident ones, plus one per read written
-    /// off as hung and not yet returned.
+    /// Reader threads alive: the resident ones, plus one per read stuck
+    /// past its deadline and not yet returned.
     pub fn reader_threads(&self) -> usize {
         self.core.pool.readers()
     }
 
-    /// Chooses the sensors behind `cpu_temperature_celsius`.
+    /// Chooses the sensors behind `cpu_temperature_celsius`. Called before
+    /// [`Sampler::start`]: from then on rescans carry the selection over.
     pub fn select(&self, selection: Selection) {
-        let set = self.core.output.sensors.get().reselect(&selection);
-        *self.core.selection.lock() = Some(selection);
-        self.core.output.update_selected(&set);
-        self.core.output.sensors.publish(set);
+        let sensors = &self.core.output.sensors;
+        sensors.publish(sensors.get().selecting(selection));
     }
 
     /// One sampling pass on the calling thread (what the background thread
@@ -168,33 +157,23 @@ impl Sampler {
         self.core.run_pass()
     }
 
-    /// Starts the pass thread and the scanner thread.
+    /// Starts the sampling thread.
     pub fn start(&mut self) -> std::io::Result<()> {
-        if self.pass_thread.is_some() {
-            return Ok(());
+        if self.pass_thread.is_none() {
+            let core = self.core.clone();
+            let thread = std::thread::Builder::new().name("sensor-sampler".into());
+            self.pass_thread = Some(thread.spawn(move || core.sample_until_stopped())?);
         }
-        let interval = self.core.config.interval;
-        let core = self.core.clone();
-        self.pass_thread = Some(
-            std::thread::Builder::new()
-                .name("sensor-sampler".into())
-                .spawn(move || core.every(interval, Core::run_pass))?,
-        );
-        let core = self.core.clone();
-        // Not joined on drop: a scan blocked in a read must not block shutdown.
-        std::thread::Builder::new()
-            .name("sensor-scanner".into())
-            .spawn(move || core.every(interval * RESCAN_EVERY, Core::rescan))?;
         Ok(())
     }
 }
 
 impl Drop for Sampler {
     fn drop(&mut self) {
-        *self.core.stopped.lock() = true;
-        self.core.wake.notify_all();
+        self.core.stopped.store(true, Ordering::Release);
         // A pass in progress ends by its deadline at the latest.
         if let Some(t) = self.pass_thread.take() {
+            t.thread().unpark();
             let _ = t.join();
         }
         self.core.pool.stop();
@@ -205,39 +184,60 @@ impl Core {
     fn run_pass(&self) -> PassReport {
         let set = self.output.sensors.get();
         let report = self.pool.run_pass(&[&set.zones, &set.hwmon]);
-        self.output.update_selected(&set);
+        self.output.judged.store(report.pass, Ordering::Release);
         report
     }
 
     fn rescan(&self) {
-        let zones = scan_zones(&self.config.thermal_root);
-        let hwmon = scan_chips(&self.config.hwmon_root);
-        let previous = self.output.sensors.get();
-        let selection = self.selection.lock().clone();
-        let set = SensorSet::rebuild(&previous, zones, hwmon, selection.as_ref());
-        self.output.update_selected(&set);
-        self.output.sensors.publish(set);
+        let (zones, hwmon) = (
+            scan_zones(&self.config.thermal_root),
+            scan_chips(&self.config.hwmon_root),
+        );
+        let sensors = &self.output.sensors;
+        sensors.publish(sensors.get().rescanned(zones, hwmon));
     }
 
-    /// Runs `work` every `period` (skipping ticks it overran) until stopped.
-    fn every<R>(&self, period: Duration, work: fn(&Core) -> R) {
-        let mut next = Instant::now() + period;
-        loop {
-            {
-                let mut stopped = self.stopped.lock();
-                while !*stopped && Instant::now() < next {
-                    self.wake.wait_until(&mut stopped, next);
-                }
-                if *stopped {
+    /// A pass every interval (skipping ticks it overran), a rescan every
+    /// [`RESCAN_EVERY`] passes, until [`Sampler`]'s drop sets `stopped` and
+    /// unparks the thread.
+    fn sample_until_stopped(self: Arc<Core>) {
+        let period = self.config.interval;
+        let mut next = Instant::now();
+        for pass in 1u32.. {
+            next += period;
+            loop {
+                if self.stopped.load(Ordering::Acquire) {
                     return;
                 }
+                let now = Instant::now();
+                if now >= next {
+                    break;
+                }
+                std::thread::park_timeout(next - now);
             }
-            work(self);
-            next += period;
-            let now = Instant::now();
-            if next <= now {
-                next = now + period;
+            self.run_pass();
+            if pass % RESCAN_EVERY == 0 {
+                self.spawn_rescan();
             }
+            next = next.max(Instant::now());
+        }
+    }
+
+    /// Not joined: a rescan blocked in a read must block neither sampling
+    /// nor shutdown. At most one runs at a time.
+    fn spawn_rescan(self: &Arc<Core>) {
+        if self.rescanning.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        let core = self.clone();
+        let spawned = std::thread::Builder::new()
+            .name("sensor-scanner".into())
+            .spawn(move || {
+                core.rescan();
+                core.rescanning.store(false, Ordering::Release);
+            });
+        if spawned.is_err() {
+            self.rescanning.store(false, Ordering::Release);
         }
     }
 }

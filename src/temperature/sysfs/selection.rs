@@ -136,15 +136,15 @@ impl Selection {
         match self {
             Selection::Thermal(ThermalSelector::Cpu) => cpu_or_all(zones, &|s| names_a_cpu(zone_type(s))),
             Selection::Thermal(ThermalSelector::Max) => zones.to_vec(),
-            Selection::Thermal(ThermalSelector::Zone(name)) => pick(zones, &|s| &*s.labels()[0] == name),
+            Selection::Thermal(ThermalSelector::Zone(name)) => pick(zones, &|s| &*s.labels[0] == name),
             Selection::Thermal(ThermalSelector::Type(t)) => pick(zones, &|s| zone_type(s) == t),
             Selection::Hwmon(HwmonSelector::Cpu) => {
-                cpu_or_all(hwmon, &|s| s.aliases().first().is_some_and(|name| names_a_cpu(name)))
+                cpu_or_all(hwmon, &|s| s.aliases.first().is_some_and(|name| names_a_cpu(name)))
             }
             Selection::Hwmon(HwmonSelector::Max) => hwmon.to_vec(),
             Selection::Hwmon(HwmonSelector::Sensor { chip, sensor }) => pick(hwmon, &|s| {
-                let labels = s.labels();
-                let chip_matches = &*labels[0] == chip || s.aliases().iter().any(|a| &**a == chip);
+                let labels = &s.labels;
+                let chip_matches = &*labels[0] == chip || s.aliases.iter().any(|a| &**a == chip);
                 chip_matches && (&*labels[1] == sensor || &*labels[2] == sensor)
             }),
         }
@@ -152,7 +152,7 @@ impl Selection {
 }
 
 fn zone_type(s: &Sensor) -> &str {
-    &s.labels()[1]
+    &s.labels[1]
 }
 
 /// Whether a zone type or hwmon chip name is the CPU's, case-insensitively:
@@ -172,29 +172,31 @@ pub fn names_a_cpu(name: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::temperature::sysfs::sensor::{FoundSensor, SensorKind};
-    use std::path::PathBuf;
+    use crate::temperature::sysfs::sensor::SensorKind;
 
     fn zone(n: u32, t: &str) -> Arc<Sensor> {
-        Arc::new(Sensor::new(FoundSensor {
-            kind: SensorKind::Thermal,
-            path: PathBuf::from(format!("/x/thermal_zone{n}/temp")),
-            labels: vec![format!("thermal_zone{n}"), t.into()],
-            aliases: vec![],
-        }))
+        let labels = vec![format!("thermal_zone{n}").into(), t.into()];
+        Arc::new(Sensor::new(
+            SensorKind::Thermal,
+            format!("/x/thermal_zone{n}/temp").into(),
+            labels,
+            vec![],
+        ))
     }
 
     fn hwmon(dir: u32, name: &str, chip: &str, n: u32, label: &str) -> Arc<Sensor> {
-        Arc::new(Sensor::new(FoundSensor {
-            kind: SensorKind::Hwmon,
-            path: PathBuf::from(format!("/x/hwmon{dir}/temp{n}_input")),
-            labels: vec![chip.into(), format!("temp{n}"), label.into()],
-            aliases: vec![name.into(), format!("hwmon{dir}")],
-        }))
+        let labels = vec![chip.into(), format!("temp{n}").into(), label.into()];
+        let path = format!("/x/hwmon{dir}/temp{n}_input").into();
+        Arc::new(Sensor::new(
+            SensorKind::Hwmon,
+            path,
+            labels,
+            vec![name.into(), format!("hwmon{dir}").into()],
+        ))
     }
 
     fn names(v: &[Arc<Sensor>]) -> Vec<String> {
-        v.iter().map(|s| s.labels()[..2].join(":")).collect()
+        v.iter().map(|s| s.labels[..2].join(":")).collect()
     }
 
     #[test]
