@@ -1,21 +1,12 @@
 //! Reader threads that perform sensor reads, so that a read that hangs
-//! holds up one thread and nothing else.
-//!
-//! Linux cannot cancel a read stuck inside a driver (an I2C bus that never
-//! answers leaves the thread in uninterruptible sleep), so the only way to
-//! keep other sensors and the sampler going is to read on threads that can
-//! be given up on. A pass queues one read per idle sensor and waits for them
-//! until its deadline; two resident readers take the queue. At the deadline:
-//!
-//! - every read still outstanding counts one error (every pass it stays
-//!   outstanding), and its sensor's value goes stale, so it reads as down;
-//! - for every reader stuck in a read, a replacement is started so that two
-//!   readers stay free; when a stuck read returns, the surplus reader exits;
-//! - a sensor with a read outstanding is not queued again, so a hanging
-//!   sensor ties up at most one thread, however long it hangs.
-//!
-//! Threads are capped at [`MAX_READERS`]; past that, further hung sensors
-//! delay the queue instead of adding threads.
+//! (Linux cannot cancel a read stuck in a driver) holds up one thread and
+//! nothing else. A pass queues one read per idle sensor and waits for them
+//! until its deadline; then every read still outstanding counts one error
+//! and its sensor's value goes stale, every reader stuck in a read gets a
+//! replacement (up to [`MAX_READERS`]) so that [`RESIDENT_READERS`] stay
+//! free, and a surplus reader exits once its stuck read returns. A sensor
+//! with a read outstanding is not queued again: a hanging sensor ties up at
+//! most one thread. docs/sensors.md ("Hanging reads") tells why.
 //!
 //! One lock and one condition variable: readers wait on it for jobs, a pass
 //! for its last job. In steady state a pass allocates nothing: the queue
@@ -60,6 +51,7 @@ struct Shared {
     errors: Arc<CounterVec>,
 }
 
+#[derive(Default)]
 struct State {
     /// Sensors to read, each with the pass that queued it.
     queue: VecDeque<(Arc<Sensor>, u64)>,
@@ -77,14 +69,7 @@ impl ReaderPool {
     /// `deadline` is a timeout.
     pub fn new(deadline: Duration, errors: Arc<CounterVec>) -> ReaderPool {
         let shared = Arc::new(Shared {
-            state: Mutex::new(State {
-                queue: VecDeque::new(),
-                pass: 0,
-                pending: 0,
-                readers: 0,
-                reading: 0,
-                stop: false,
-            }),
+            state: Mutex::new(State::default()),
             changed: Condvar::new(),
             deadline,
             errors,

@@ -73,20 +73,11 @@ pub fn millidegrees_to_celsius(millis: i64) -> f64 {
 /// answered or passed their deadline) or a later one. A failed read clears
 /// the stamp at once; a read that never answers lets it go stale when its
 /// pass is judged. Only the reader of the sensor writes it.
-#[derive(Debug)]
+#[derive(Debug, Default)]
 pub struct Reading {
     celsius: AtomicF64,
     /// The pass that produced `celsius`; 0 while there is no good value.
     pass: AtomicU64,
-}
-
-impl Default for Reading {
-    fn default() -> Self {
-        Reading {
-            celsius: AtomicF64::new(0.0),
-            pass: AtomicU64::new(0),
-        }
-    }
 }
 
 impl Reading {

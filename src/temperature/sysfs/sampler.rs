@@ -1,14 +1,9 @@
-//! The sampler: a background thread that reads every sensor once per
-//! `--sensor-interval`, and re-lists the sysfs trees every [`RESCAN_EVERY`]
-//! passes on a thread of its own.
-//!
-//! Nothing here runs on the request path: a scrape only loads the published
-//! [`SensorSet`] and the sensors' readings. Reads go through the
-//! [`ReaderPool`], so a hanging sensor costs one thread and a timeout per
-//! pass, not a stalled sampler. Rescans read `type`, `name` and label files,
-//! which could block as well, so they never run on the sampler thread: while
-//! one hangs, sampling goes on with the last published list and no other
-//! rescan starts.
+//! The sampler: a thread that reads every sensor once per
+//! `--sensor-interval` through the [`ReaderPool`], and re-lists the sysfs
+//! trees every [`RESCAN_EVERY`] passes on a thread of its own (rescans read
+//! `type`, `name` and label files, which could block too: while one hangs,
+//! sampling goes on with the last published list and no other rescan
+//! starts). Nothing here runs on the request path.
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -16,12 +11,11 @@ use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use super::hwmon::scan_chips;
 use super::reader_pool::{PassReport, ReaderPool};
 use super::selection::Selection;
-use super::sensor::SensorKind;
+use super::sensor::{Sensor, SensorKind};
 use super::sensor_set::PublishedSet;
-use super::thermal::scan_zones;
+use super::{hwmon::scan_chips, thermal::scan_zones};
 use crate::metrics::{CounterVec, Desc, MetricType};
 
 /// Passes between two rescans of the sysfs trees.
@@ -39,35 +33,40 @@ pub struct SamplerConfig {
     pub read_timeout: Duration,
 }
 
-/// What the threads produce and scrapes read.
+/// What the sampler publishes and scrapes read.
 pub struct SamplerOutput {
     pub sensors: PublishedSet,
     /// `temperature_sensor_read_errors_total{source}`, indexed by `SensorKind::index`.
     pub errors: Arc<CounterVec>,
-    /// The latest judged pass: values from before it are stale.
+    /// The latest pass whose reads have all answered or passed their
+    /// deadline: values from before it are stale.
     judged: AtomicU64,
 }
 
 impl SamplerOutput {
-    /// The latest pass whose reads have all answered or passed their deadline.
     pub fn judged(&self) -> u64 {
         self.judged.load(Ordering::Acquire)
     }
 
-    /// The hottest selected sensor with a fresh value, computed now from the
-    /// published set.
+    /// The hottest selected sensor with a fresh value, computed at the call.
     pub fn selected_celsius(&self) -> Option<f64> {
         self.sensors.get().selected_celsius(self.judged())
     }
 }
 
-/// How many sensors were found and how many gave a good value.
+/// How many sensors were found and how many have a fresh value.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct SensorCounts {
     pub zones: usize,
     pub zones_up: usize,
     pub hwmon: usize,
     pub hwmon_up: usize,
+}
+
+/// Owns the sampling thread; dropping it stops the thread and the readers.
+pub struct Sampler {
+    core: Arc<Core>,
+    thread: Option<JoinHandle<()>>,
 }
 
 struct Core {
@@ -78,44 +77,32 @@ struct Core {
     rescanning: AtomicBool,
 }
 
-/// Owns the sampling thread; dropping it stops the thread and the readers.
-pub struct Sampler {
-    core: Arc<Core>,
-    pass_thread: Option<JoinHandle<()>>,
-}
-
 impl Sampler {
     /// Lists the sensors and reads them once, on the calling thread (with
     /// the usual read deadline), so the caller can decide what to use. No
     /// background thread runs until [`Sampler::start`].
     pub fn new(config: SamplerConfig) -> Sampler {
-        let desc = Desc::new(
-            READ_ERRORS_NAME,
-            "Temperature sensor reads that failed, plus one per sampling pass that ended with a read still outstanding, by source.",
-            MetricType::Counter,
-            &["source"],
-        )
-        .expect("constant metric name is valid");
-        let series: Vec<[&str; 1]> = SensorKind::ALL.iter().map(|k| [k.label()]).collect();
-        let series: Vec<&[&str]> = series.iter().map(|s| &s[..]).collect();
-        let errors = Arc::new(CounterVec::new(desc, &series, |_| true));
+        let help = "Temperature sensor reads that failed, plus one per sampling pass that ended with a read still outstanding, by source.";
+        let desc = Desc::new(READ_ERRORS_NAME, help, MetricType::Counter, &["source"]).expect("valid name");
+        let series = SensorKind::ALL.map(|k| [k.label()]);
+        let errors = Arc::new(CounterVec::new(desc, &series.each_ref().map(|s| &s[..]), |_| true));
         let output = Arc::new(SamplerOutput {
             sensors: PublishedSet::default(),
             errors: errors.clone(),
             judged: AtomicU64::new(0),
         });
-        let core = Arc::new(Core {
+        let core = Core {
             pool: ReaderPool::new(config.read_timeout, errors),
             config,
             output,
             stopped: AtomicBool::new(false),
             rescanning: AtomicBool::new(false),
-        });
+        };
         core.rescan();
         core.run_pass();
         Sampler {
-            core,
-            pass_thread: None,
+            core: Arc::new(core),
+            thread: None,
         }
     }
 
@@ -123,11 +110,10 @@ impl Sampler {
         self.core.output.clone()
     }
 
-    /// Sensors found and readable as of the latest pass.
+    /// Sensors found, and with a fresh value as of the latest pass.
     pub fn counts(&self) -> SensorCounts {
-        let set = self.core.output.sensors.get();
-        let judged = self.core.output.judged();
-        let up = |list: &[Arc<super::sensor::Sensor>]| list.iter().filter(|s| s.celsius(judged).is_some()).count();
+        let (set, judged) = (self.core.output.sensors.get(), self.core.output.judged());
+        let up = |list: &[Arc<Sensor>]| list.iter().filter(|s| s.celsius(judged).is_some()).count();
         SensorCounts {
             zones: set.zones.len(),
             zones_up: up(&set.zones),
@@ -142,27 +128,25 @@ impl Sampler {
         self.core.pool.readers()
     }
 
-    /// Chooses the sensors behind `cpu_temperature_celsius`. Called before
-    /// [`Sampler::start`]: from then on rescans carry the selection over.
+    /// Chooses the sensors behind `cpu_temperature_celsius`; before
+    /// [`Sampler::start`] (from then on, rescans carry it over).
     pub fn select(&self, selection: Selection) {
         let sensors = &self.core.output.sensors;
         sensors.publish(sensors.get().selecting(selection));
     }
 
-    /// One sampling pass on the calling thread (what the background thread
-    /// runs every interval); for start-up, tests and measurement. Not to be
-    /// called once [`Sampler::start`] has run.
+    /// One pass on the calling thread, as the sampling thread runs every
+    /// interval; for start-up, tests and measurement, before [`Sampler::start`].
     pub fn run_pass(&self) -> PassReport {
-        assert!(self.pass_thread.is_none(), "the sampler thread runs the passes");
+        assert!(self.thread.is_none(), "the sampler thread runs the passes");
         self.core.run_pass()
     }
 
-    /// Starts the sampling thread.
     pub fn start(&mut self) -> std::io::Result<()> {
-        if self.pass_thread.is_none() {
+        if self.thread.is_none() {
             let core = self.core.clone();
-            let thread = std::thread::Builder::new().name("sensor-sampler".into());
-            self.pass_thread = Some(thread.spawn(move || core.sample_until_stopped())?);
+            let builder = std::thread::Builder::new().name("sensor-sampler".into());
+            self.thread = Some(builder.spawn(move || core.sample_until_stopped())?);
         }
         Ok(())
     }
@@ -171,10 +155,10 @@ impl Sampler {
 impl Drop for Sampler {
     fn drop(&mut self) {
         self.core.stopped.store(true, Ordering::Release);
-        // A pass in progress ends by its deadline at the latest.
-        if let Some(t) = self.pass_thread.take() {
-            t.thread().unpark();
-            let _ = t.join();
+        if let Some(thread) = self.thread.take() {
+            thread.thread().unpark();
+            // A pass in progress ends by its deadline at the latest.
+            let _ = thread.join();
         }
         self.core.pool.stop();
     }
@@ -197,47 +181,33 @@ impl Core {
         sensors.publish(sensors.get().rescanned(zones, hwmon));
     }
 
-    /// A pass every interval (skipping ticks it overran), a rescan every
-    /// [`RESCAN_EVERY`] passes, until [`Sampler`]'s drop sets `stopped` and
-    /// unparks the thread.
+    /// A pass every interval (skipping ticks it overran) until the
+    /// [`Sampler`] is dropped, which sets `stopped` and unparks this thread.
     fn sample_until_stopped(self: Arc<Core>) {
-        let period = self.config.interval;
         let mut next = Instant::now();
         for pass in 1u32.. {
-            next += period;
-            loop {
-                if self.stopped.load(Ordering::Acquire) {
-                    return;
-                }
-                let now = Instant::now();
-                if now >= next {
-                    break;
-                }
-                std::thread::park_timeout(next - now);
+            next += self.config.interval;
+            while !self.stopped.load(Ordering::Acquire) && Instant::now() < next {
+                std::thread::park_timeout(next.saturating_duration_since(Instant::now()));
+            }
+            if self.stopped.load(Ordering::Acquire) {
+                return;
             }
             self.run_pass();
-            if pass % RESCAN_EVERY == 0 {
-                self.spawn_rescan();
+            if pass % RESCAN_EVERY == 0 && !self.rescanning.swap(true, Ordering::AcqRel) {
+                // Not joined: a rescan blocked in a read must hold up neither
+                // sampling nor shutdown.
+                let core = self.clone();
+                let builder = std::thread::Builder::new().name("sensor-scanner".into());
+                let spawned = builder.spawn(move || {
+                    core.rescan();
+                    core.rescanning.store(false, Ordering::Release);
+                });
+                if spawned.is_err() {
+                    self.rescanning.store(false, Ordering::Release);
+                }
             }
             next = next.max(Instant::now());
-        }
-    }
-
-    /// Not joined: a rescan blocked in a read must block neither sampling
-    /// nor shutdown. At most one runs at a time.
-    fn spawn_rescan(self: &Arc<Core>) {
-        if self.rescanning.swap(true, Ordering::AcqRel) {
-            return;
-        }
-        let core = self.clone();
-        let spawned = std::thread::Builder::new()
-            .name("sensor-scanner".into())
-            .spawn(move || {
-                core.rescan();
-                core.rescanning.store(false, Ordering::Release);
-            });
-        if spawned.is_err() {
-            self.rescanning.store(false, Ordering::Release);
         }
     }
 }

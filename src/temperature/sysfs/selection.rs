@@ -71,17 +71,17 @@ impl FromStr for HwmonSelector {
     type Err = String;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let s = s.trim();
-        match s {
-            "cpu" => return Ok(HwmonSelector::Cpu),
-            "max" => return Ok(HwmonSelector::Max),
-            _ => {}
-        }
         // Split at the first slash: chip names have none, labels may.
-        match s.split_once('/') {
-            Some((chip, sensor)) if !chip.trim().is_empty() && !sensor.trim().is_empty() => Ok(HwmonSelector::Sensor {
-                chip: chip.trim().to_owned(),
-                sensor: sensor.trim().to_owned(),
+        match s
+            .trim()
+            .split_once('/')
+            .map(|(chip, sensor)| (chip.trim(), sensor.trim()))
+        {
+            _ if s.trim() == "cpu" => Ok(HwmonSelector::Cpu),
+            _ if s.trim() == "max" => Ok(HwmonSelector::Max),
+            Some((chip, sensor)) if !chip.is_empty() && !sensor.is_empty() => Ok(HwmonSelector::Sensor {
+                chip: chip.to_owned(),
+                sensor: sensor.to_owned(),
             }),
             _ => Err("expected cpu, max or CHIP/SENSOR (coretemp/Package id 0, coretemp/temp1)".into()),
         }
@@ -90,12 +90,11 @@ impl FromStr for HwmonSelector {
 
 impl fmt::Display for ThermalSelector {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            ThermalSelector::Cpu => f.write_str("cpu"),
-            ThermalSelector::Max => f.write_str("max"),
-            ThermalSelector::Zone(z) => f.write_str(z),
-            ThermalSelector::Type(t) => f.write_str(t),
-        }
+        f.write_str(match self {
+            ThermalSelector::Cpu => "cpu",
+            ThermalSelector::Max => "max",
+            ThermalSelector::Zone(name) | ThermalSelector::Type(name) => name,
+        })
     }
 }
 
@@ -126,12 +125,9 @@ impl Selection {
             list.iter().filter(|s| keep(s)).cloned().collect()
         };
         let cpu_or_all = |list: &[Arc<Sensor>], is_cpu: &dyn Fn(&Sensor) -> bool| {
-            let cpu = pick(list, is_cpu);
-            if cpu.is_empty() {
-                list.to_vec()
-            } else {
-                cpu
-            }
+            Some(pick(list, is_cpu))
+                .filter(|cpu| !cpu.is_empty())
+                .unwrap_or_else(|| list.to_vec())
         };
         match self {
             Selection::Thermal(ThermalSelector::Cpu) => cpu_or_all(zones, &|s| names_a_cpu(zone_type(s))),
