@@ -84,42 +84,24 @@ fn unique_chip_labels(chips: &[Chip]) -> Vec<String> {
 
 /// node_exporter's `hwmonName`: device type and name, else `name`, else the directory.
 fn chip_label(dir: &Path, name: &str, dir_name: &str) -> String {
-    if let Ok(device) = std::fs::canonicalize(dir.join("device")) {
-        let dev_name = device
-            .file_name()
-            .map(|n| clean(&n.to_string_lossy()))
-            .unwrap_or_default();
-        let dev_type = device
-            .parent()
-            .and_then(Path::file_name)
-            .map(|n| clean(&n.to_string_lossy()))
-            .unwrap_or_default();
-        if !dev_type.is_empty() && !dev_name.is_empty() {
-            return format!("{dev_type}_{dev_name}");
-        }
-        if !dev_name.is_empty() {
-            return dev_name;
-        }
+    let device = std::fs::canonicalize(dir.join("device")).ok();
+    let part = |p: Option<&Path>| p.and_then(Path::file_name).map(|n| clean(&n.to_string_lossy()));
+    let dev_name = part(device.as_deref()).unwrap_or_default();
+    let dev_type = part(device.as_deref().and_then(Path::parent)).unwrap_or_default();
+    match clean(name) {
+        _ if !dev_type.is_empty() && !dev_name.is_empty() => format!("{dev_type}_{dev_name}"),
+        _ if !dev_name.is_empty() => dev_name,
+        name if !name.is_empty() => name,
+        _ => clean(dir_name),
     }
-    let name = clean(name);
-    if !name.is_empty() {
-        return name;
-    }
-    clean(dir_name)
 }
 
 /// node_exporter's `cleanMetricName`.
 fn clean(s: &str) -> String {
+    let keep = |c: &char| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == ':' || *c == '_';
     let replaced: String = s
         .chars()
-        .map(|c| c.to_ascii_lowercase())
-        .map(|c| {
-            if c.is_ascii_lowercase() || c.is_ascii_digit() || c == ':' || c == '_' {
-                c
-            } else {
-                '_'
-            }
-        })
+        .map(|c| Some(c.to_ascii_lowercase()).filter(keep).unwrap_or('_'))
         .collect();
     replaced.trim_matches('_').to_owned()
 }
