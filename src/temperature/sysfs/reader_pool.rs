@@ -94,8 +94,15 @@ impl ReaderPool {
         let mut st = shared.state.lock();
         st.pass += 1;
         let pass = st.pass;
-        // Grows only when the sensor list does.
-        st.queue.reserve(lists.iter().map(|l| l.len()).sum());
+        // Each sensor is queued at most once (jobs left over from a pass that
+        // ran out of time are busy, not queued again), so room for the whole
+        // list is enough: the queue grows only when the list does.
+        let room = lists
+            .iter()
+            .map(|l| l.len())
+            .sum::<usize>()
+            .saturating_sub(st.queue.len());
+        st.queue.reserve(room);
         let mut queued = 0;
         for sensor in sensors().filter(|s| !s.busy.swap(true, Ordering::Relaxed)) {
             st.queue.push_back((sensor.clone(), pass));

@@ -185,7 +185,7 @@ impl Core {
     /// [`Sampler`] is dropped, which sets `stopped` and unparks this thread.
     fn sample_until_stopped(self: Arc<Core>) {
         let mut next = Instant::now();
-        for pass in 1u32.. {
+        for pass in 1u64.. {
             next += self.config.interval;
             while !self.stopped.load(Ordering::Acquire) && Instant::now() < next {
                 std::thread::park_timeout(next.saturating_duration_since(Instant::now()));
@@ -194,7 +194,7 @@ impl Core {
                 return;
             }
             self.run_pass();
-            if pass % RESCAN_EVERY == 0 && !self.rescanning.swap(true, Ordering::AcqRel) {
+            if pass % u64::from(RESCAN_EVERY) == 0 && !self.rescanning.swap(true, Ordering::AcqRel) {
                 // Not joined: a rescan blocked in a read must hold up neither
                 // sampling nor shutdown.
                 let core = self.clone();
