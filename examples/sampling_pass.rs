@@ -6,9 +6,9 @@
 //! cargo run --release --example sampling_pass -- /sys/class/thermal /sys/class/hwmon
 //! ```
 //!
-//! On fake trees a read is a pread(2) of a small regular file, so the numbers
-//! are the sampler's own cost (queueing, waking a reader, pread, parse,
-//! bookkeeping). On a real node each read also runs the driver's `show`
+//! On fake trees a read is an open(2), pread(2) and close(2) of a small
+//! regular file, so the numbers are the sampler's own cost (queueing, waking
+//! a reader, the three system calls, parse, bookkeeping). On a real node each read also runs the driver's `show`
 //! callback, whose cost is the driver's (an MSR read, an ACPI method, an I2C
 //! transfer); the sampler adds the same overhead on top.
 

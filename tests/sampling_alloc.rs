@@ -3,7 +3,6 @@
 //! fake tree (a hanging sensor, a missing file and garbage included) and while the
 //! sensor families are encoded as a scrape would.
 
-use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -16,8 +15,11 @@ use custom_metrics_app::temperature::sysfs::{
 
 #[path = "common/counting_alloc.rs"]
 mod counting_alloc;
+#[path = "common/fake_sysfs.rs"]
+mod fake_sysfs;
 
 use counting_alloc::{allocations, CountingAllocator};
+use fake_sysfs::TestDir;
 
 #[global_allocator]
 static GLOBAL: CountingAllocator = CountingAllocator;
@@ -25,12 +27,9 @@ static GLOBAL: CountingAllocator = CountingAllocator;
 /// The only test in this binary, so nothing else allocates while it measures.
 #[test]
 fn sampling_and_scraping_allocate_nothing_in_steady_state() {
-    let root = std::env::temp_dir().join(format!("cma-sampling-alloc-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&root);
+    let dir = TestDir::new("sampling-alloc");
     let write = |rel: &str, text: &str| {
-        let path = root.join(rel);
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        std::fs::write(path, text).unwrap();
+        dir.write(rel, text);
     };
     for n in 0..8 {
         write(&format!("thermal/thermal_zone{n}/type"), "acpitz\n");
@@ -40,7 +39,7 @@ fn sampling_and_scraping_allocate_nothing_in_steady_state() {
         );
     }
     write("thermal/thermal_zone8/type", "x86_pkg_temp\n");
-    mkfifo(&root.join("thermal/thermal_zone8/temp")); // hangs for good
+    dir.fifo("thermal/thermal_zone8/temp"); // hangs for good
     write("thermal/thermal_zone9/type", "acpitz\n"); // no temp: a failed open(2) every pass
     for chip in 0..3 {
         write(&format!("hwmon/hwmon{chip}/name"), "coretemp\n");
@@ -55,8 +54,8 @@ fn sampling_and_scraping_allocate_nothing_in_steady_state() {
     write("hwmon/hwmon0/temp5_input", "garbage\n");
 
     let sampler = Sampler::new(SamplerConfig {
-        thermal_root: root.join("thermal"),
-        hwmon_root: root.join("hwmon"),
+        thermal_root: dir.path().join("thermal"),
+        hwmon_root: dir.path().join("hwmon"),
         interval: Duration::from_secs(1),
         read_timeout: Duration::from_millis(20),
     });
@@ -106,12 +105,4 @@ fn sampling_and_scraping_allocate_nothing_in_steady_state() {
     let exposition = String::from_utf8(body).unwrap();
     assert!(exposition.contains("thermal_zone_temperature_celsius{zone=\"thermal_zone7\",type=\"acpitz\"} 47.777\n"));
     assert!(exposition.contains("temperature_sensor_up 1\n"));
-    let _ = std::fs::remove_dir_all(&root);
-}
-
-fn mkfifo(path: &Path) {
-    use std::os::unix::ffi::OsStrExt;
-    let c = std::ffi::CString::new(PathBuf::from(path).as_os_str().as_bytes()).unwrap();
-    // SAFETY: `c` is a valid NUL-terminated path for the call.
-    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0, "mkfifo");
 }

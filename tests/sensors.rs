@@ -3,17 +3,18 @@
 //! scraped over a real socket, and node_exporter run on the same trees as a
 //! reference for the values.
 
-use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{SocketAddr, TcpStream};
+mod common;
+
+use std::io::Write;
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use common::exposition::Metrics;
+use common::fake_sysfs::{wait_for, TestDir};
+use common::{http10_get, spawn_binary_logged, wait_for_exit, Client, TestServer};
 use custom_metrics_app::app::App;
-use custom_metrics_app::server::{RunningServer, Server, ServerConfig, Shutdown};
 use custom_metrics_app::temperature::sysfs::RESIDENT_READERS;
 use custom_metrics_app::temperature::{
     build_source, SourceChoice, TemperatureConfig, TemperatureSetup, ThermalSelector,
@@ -225,7 +226,7 @@ fn cross_check_with_node_exporter() {
     standard_tree(&sys);
     let server = serve(&sys.config(SourceChoice::Auto, 100, 2000));
     let ours = server.metrics();
-    let theirs = NodeExporter::start(&exporter, &sys.root).metrics();
+    let theirs = NodeExporter::start(&exporter, sys.root()).metrics();
 
     // Thermal zones: node_exporter divides millidegrees by 1000, as we do,
     // so the values are equal to the bit.
@@ -282,7 +283,7 @@ fn cross_check_with_node_exporter() {
 fn a_hanging_read_stalls_neither_scrapes_nor_other_sensors() {
     let sys = FakeSys::new("hang");
     sys.write("class/thermal/thermal_zone0/type", "x86_pkg_temp\n");
-    let fifo = sys.fifo("class/thermal/thermal_zone0/temp");
+    let fifo = sys.dir.fifo("class/thermal/thermal_zone0/temp");
     sys.zone(1, "acpitz", "30000\n");
     sys.chip(0, Some("coretemp"));
     sys.sensor(0, 1, "50000\n", None);
@@ -333,7 +334,7 @@ fn a_hanging_read_stalls_neither_scrapes_nor_other_sensors() {
     // The other sensors keep their pace.
     sys.zone_temp(1, "31000\n");
     sys.write("class/hwmon/hwmon0/temp1_input", "52000\n");
-    eventually("other sensors to update", || {
+    wait_for("other sensors to update", || {
         let m = server.metrics();
         m.value(
             "thermal_zone_temperature_celsius",
@@ -351,24 +352,24 @@ fn a_hanging_read_stalls_neither_scrapes_nor_other_sensors() {
             .unwrap()
     };
     let before = errors(&server.metrics());
-    eventually("timeouts to be counted", || errors(&server.metrics()) >= before + 3.0);
+    wait_for("timeouts to be counted", || errors(&server.metrics()) >= before + 3.0);
     // (A read of a healthy sensor delayed past 50 ms on a loaded machine is
     // written off too, briefly; so this waits instead of asserting at once.)
-    eventually("one thread for the hung sensor", || {
+    wait_for("one thread for the hung sensor", || {
         sampler.reader_threads() == RESIDENT_READERS + 1
     });
 
     // Released and replaced by a regular file: the blocked open returns, the
     // written-off reader retires, and the zone comes back.
-    let writer = FakeSys::release_fifo(&fifo).expect("a reader waits on the FIFO");
+    let writer = TestDir::release_fifo(&fifo).expect("a reader waits on the FIFO");
     std::fs::remove_file(&fifo).unwrap();
     sys.write("class/thermal/thermal_zone0/temp", "55000\n");
     drop(writer);
-    eventually("the zone to come back", || {
+    wait_for("the zone to come back", || {
         let m = server.metrics();
         m.text("cpu_temperature_celsius", &[]) == Some("55") && m.text("temperature_sensor_up", &[]) == Some("1")
     });
-    eventually("the blocked reader to retire", || {
+    wait_for("the blocked reader to retire", || {
         sampler.reader_threads() == RESIDENT_READERS
     });
 }
@@ -410,22 +411,22 @@ fn faults_and_zones_coming_and_going() {
     };
     let before = errors(&m);
     assert!(before >= 4.0);
-    eventually("errors to keep counting", || errors(&server.metrics()) >= before + 8.0);
+    wait_for("errors to keep counting", || errors(&server.metrics()) >= before + 8.0);
 
     // A broken zone mended.
     sys.zone_temp(1, "-5000\n");
-    eventually("zone 1", || zone(&server.metrics(), 1, "acpitz") == Some(-5.0));
+    wait_for("zone 1", || zone(&server.metrics(), 1, "acpitz") == Some(-5.0));
 
     // The hottest zone removed: gone after a rescan, the maximum follows.
     std::fs::remove_dir_all(sys.thermal().join("thermal_zone5")).unwrap();
-    eventually("zone 5 to go", || {
+    wait_for("zone 5 to go", || {
         let m = server.metrics();
         zone(&m, 5, "x86_pkg_temp").is_none() && m.text("cpu_temperature_celsius", &[]) == Some("50")
     });
 
     // A new zone added while running.
     sys.zone(6, "x86_pkg_temp", "80000\n");
-    eventually("zone 6", || {
+    wait_for("zone 6", || {
         let m = server.metrics();
         zone(&m, 6, "x86_pkg_temp") == Some(80.0) && m.text("cpu_temperature_celsius", &[]) == Some("80")
     });
@@ -434,7 +435,7 @@ fn faults_and_zones_coming_and_going() {
     for n in [0, 1, 6] {
         sys.zone_temp(n, "\n");
     }
-    eventually("every zone down", || {
+    wait_for("every zone down", || {
         let m = server.metrics();
         m.text("cpu_temperature_celsius", &[]).is_none()
             && m.text("temperature_sensor_up", &[]) == Some("0")
@@ -444,7 +445,7 @@ fn faults_and_zones_coming_and_going() {
     assert_eq!(server.get("/readyz").0, 200);
 
     sys.zone_temp(0, "51000\n");
-    eventually("zone 0 back", || {
+    wait_for("zone 0 back", || {
         let m = server.metrics();
         m.text("cpu_temperature_celsius", &[]) == Some("51") && m.text("temperature_sensor_up", &[]) == Some("1")
     });
@@ -472,47 +473,30 @@ fn auto_without_sensors_serves_the_simulated_temperature() {
 fn the_binary_takes_sensor_settings_from_the_environment() {
     let sys = FakeSys::new("binary");
     standard_tree(&sys);
-    let mut child = Command::new(env!("CARGO_BIN_EXE_custom-metrics-app"))
-        .args(["--listen", "127.0.0.1:0", "--workers", "1"])
-        .env("CMA_TEMPERATURE_SOURCE", "hwmon")
-        .env("CMA_THERMAL_ROOT", sys.thermal())
-        .env("CMA_HWMON_ROOT", sys.hwmon())
-        .env("CMA_HWMON_SENSOR", "coretemp/Core 0")
-        .env("CMA_SENSOR_INTERVAL", "0.1")
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let line = first_line(child.stderr.take().unwrap());
+    let (thermal, hwmon) = (sys.thermal(), sys.hwmon());
+    let (child, addr, line) = spawn_binary_logged(
+        &["--workers", "1"],
+        &[
+            ("CMA_TEMPERATURE_SOURCE", "hwmon"),
+            ("CMA_THERMAL_ROOT", thermal.to_str().unwrap()),
+            ("CMA_HWMON_ROOT", hwmon.to_str().unwrap()),
+            ("CMA_HWMON_SENSOR", "coretemp/Core 0"),
+            ("CMA_SENSOR_INTERVAL", "0.1"),
+        ],
+    );
     let mut guard = KillOnDrop(child);
     assert!(
         line.contains("temperature source: hwmon (--temperature-source hwmon; 8 of 10 hwmon sensors readable under"),
         "{line}"
     );
-    let addr: SocketAddr = line
-        .split("listening on ")
-        .nth(1)
-        .unwrap()
-        .split(' ')
-        .next()
-        .unwrap()
-        .parse()
-        .unwrap();
-    let m = Metrics::parse(&http_get(addr, "/metrics").1);
+    let m = Metrics::parse(Client::connect(addr).get("/metrics").text());
     assert_eq!(m.text("cpu_temperature_celsius", &[]), Some("33.333"));
 
     // SIGTERM: drains and exits 0, sampler threads and all.
     let child = &mut guard.0;
     // SAFETY: plain kill(2) on our own child's pid.
     assert_eq!(unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGTERM) }, 0);
-    let until = Instant::now() + PATIENCE;
-    let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break status;
-        }
-        assert!(Instant::now() < until, "no exit after SIGTERM");
-        std::thread::sleep(Duration::from_millis(20));
-    };
+    let status = wait_for_exit(child, PATIENCE, "exit after SIGTERM");
     assert!(status.success(), "{status}");
 
     // A bad selector in the environment: one line, exit 2.
@@ -531,29 +515,27 @@ fn the_binary_takes_sensor_settings_from_the_environment() {
 // ---------------------------------------------------------------------------
 
 struct FakeSys {
-    root: PathBuf,
+    dir: TestDir,
 }
 
 impl FakeSys {
     fn new(tag: &str) -> FakeSys {
-        static NEXT: AtomicUsize = AtomicUsize::new(0);
-        let root = std::env::temp_dir().join(format!(
-            "cma-sensors-{tag}-{}-{}",
-            std::process::id(),
-            NEXT.fetch_add(1, Ordering::Relaxed)
-        ));
-        let _ = std::fs::remove_dir_all(&root);
-        std::fs::create_dir_all(root.join("class/thermal")).unwrap();
-        std::fs::create_dir_all(root.join("class/hwmon")).unwrap();
-        FakeSys { root }
+        let dir = TestDir::new(&format!("sensors-{tag}"));
+        std::fs::create_dir_all(dir.path().join("class/thermal")).unwrap();
+        std::fs::create_dir_all(dir.path().join("class/hwmon")).unwrap();
+        FakeSys { dir }
+    }
+
+    fn root(&self) -> &Path {
+        self.dir.path()
     }
 
     fn thermal(&self) -> PathBuf {
-        self.root.join("class/thermal")
+        self.root().join("class/thermal")
     }
 
     fn hwmon(&self) -> PathBuf {
-        self.root.join("class/hwmon")
+        self.root().join("class/hwmon")
     }
 
     /// A configuration reading this tree; times in milliseconds.
@@ -570,9 +552,7 @@ impl FakeSys {
 
     /// Writes `text` in place (same inode, as sysfs values change).
     fn write(&self, relative: &str, text: &str) {
-        let path = self.root.join(relative);
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        std::fs::write(path, text).unwrap();
+        self.dir.write(relative, text);
     }
 
     /// A zone with its `policy`, which node_exporter insists on.
@@ -602,110 +582,41 @@ impl FakeSys {
 
     /// `hwmonN/device` pointing at `ROOT/target`, as on a real system.
     fn device_link(&self, chip: u32, target: &str) {
-        std::fs::create_dir_all(self.root.join(target)).unwrap();
+        std::fs::create_dir_all(self.root().join(target)).unwrap();
         std::os::unix::fs::symlink(
             Path::new("../../..").join(target),
             self.hwmon().join(format!("hwmon{chip}/device")),
         )
         .unwrap();
     }
-
-    /// A FIFO: opening it for reading blocks until a writer comes.
-    fn fifo(&self, relative: &str) -> PathBuf {
-        use std::os::unix::ffi::OsStrExt;
-        let path = self.root.join(relative);
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        let c = std::ffi::CString::new(path.as_os_str().as_bytes()).unwrap();
-        // SAFETY: `c` is a valid NUL-terminated path for the call.
-        assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0, "mkfifo");
-        path
-    }
-
-    /// Opens the FIFO for writing without blocking, which succeeds only while
-    /// a reader waits in open(2), and releases that reader.
-    fn release_fifo(path: &Path) -> std::io::Result<std::fs::File> {
-        use std::os::unix::fs::OpenOptionsExt;
-        std::fs::OpenOptions::new()
-            .write(true)
-            .custom_flags(libc::O_NONBLOCK)
-            .open(path)
-    }
-}
-
-impl Drop for FakeSys {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.root);
-    }
 }
 
 // ---------------------------------------------------------------------------
-// The server in-process, and a small HTTP client.
+// The server in-process, with the configured temperature source.
 // ---------------------------------------------------------------------------
 
 struct Serving {
     setup: TemperatureSetup,
-    server: Option<RunningServer>,
-    addr: SocketAddr,
+    server: TestServer,
 }
 
 fn serve(config: &TemperatureConfig) -> Serving {
     let setup = build_source(config).expect("temperature source");
-    let shutdown = Arc::new(Shutdown::new());
-    let app = Arc::new(App::with_collectors(
-        setup.source.clone(),
-        setup.collectors.clone(),
-        shutdown.clone(),
-    ));
-    let mut config = ServerConfig::new("127.0.0.1:0".parse().unwrap());
-    config.shutdown_timeout = Duration::from_secs(1);
-    let server = Server::bind(config).expect("bind");
-    let server = server.spawn(app, shutdown).expect("spawn");
-    Serving {
-        addr: server.addr(),
-        setup,
-        server: Some(server),
-    }
+    let (source, collectors) = (setup.source.clone(), setup.collectors.clone());
+    let server = TestServer::start_app(2, |shutdown| App::with_collectors(source, collectors, shutdown), |_| {});
+    Serving { setup, server }
 }
 
 impl Serving {
     fn get(&self, path: &str) -> (u16, String) {
-        http_get(self.addr, path)
+        let response = self.server.connect().get(path);
+        (response.status, response.text().to_string())
     }
 
     fn metrics(&self) -> Metrics {
         let (status, body) = self.get("/metrics");
         assert_eq!(status, 200);
         Metrics::parse(&body)
-    }
-}
-
-impl Drop for Serving {
-    fn drop(&mut self) {
-        if let Some(s) = self.server.take() {
-            s.stop();
-        }
-    }
-}
-
-/// One `GET` on a fresh connection, every wait bounded.
-fn http_get(addr: SocketAddr, path: &str) -> (u16, String) {
-    let mut stream = TcpStream::connect_timeout(&addr, PATIENCE).expect("connect");
-    stream.set_read_timeout(Some(PATIENCE)).unwrap();
-    stream.set_write_timeout(Some(PATIENCE)).unwrap();
-    // HTTP/1.0: the body ends at close, never chunked (node_exporter chunks for 1.1).
-    write!(stream, "GET {path} HTTP/1.0\r\nHost: test\r\n\r\n").unwrap();
-    let mut response = String::new();
-    stream.read_to_string(&mut response).expect("read response");
-    let (head, body) = response.split_once("\r\n\r\n").expect("a response head");
-    let status = head.split(' ').nth(1).and_then(|s| s.parse().ok()).expect("a status");
-    (status, body.to_string())
-}
-
-fn eventually(what: &str, mut done: impl FnMut() -> bool) {
-    let until = Instant::now() + PATIENCE;
-    while !done() {
-        assert!(Instant::now() < until, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(20));
     }
 }
 
@@ -729,11 +640,7 @@ struct NodeExporter {
 
 impl NodeExporter {
     fn start(binary: &Path, sysfs: &Path) -> NodeExporter {
-        // A port the kernel just handed out and we let go of.
-        let addr = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap();
+        let addr = SocketAddr::from(([127, 0, 0, 1], common::free_port()));
         let child = Command::new(binary)
             .arg(format!("--path.sysfs={}", sysfs.display()))
             .arg(format!("--web.listen-address={addr}"))
@@ -750,12 +657,15 @@ impl NodeExporter {
             _child: KillOnDrop(child),
             addr,
         };
-        eventually("node_exporter to listen", || TcpStream::connect(exporter.addr).is_ok());
+        wait_for("node_exporter to listen", || {
+            std::net::TcpStream::connect(exporter.addr).is_ok()
+        });
         exporter
     }
 
     fn metrics(&self) -> Metrics {
-        let (status, body) = http_get(self.addr, "/metrics");
+        let (status, body) = http10_get(self.addr, "/metrics").expect("node_exporter answers");
+        let body = String::from_utf8(body).expect("utf-8");
         assert_eq!(status, 200, "{body}");
         assert!(
             body.contains("node_scrape_collector_success{collector=\"thermal_zone\"} 1"),
@@ -775,98 +685,5 @@ impl Drop for KillOnDrop {
     fn drop(&mut self) {
         let _ = self.0.kill();
         let _ = self.0.wait();
-    }
-}
-
-/// The first line a child writes to `stderr`, waited for at most [`PATIENCE`].
-fn first_line(stderr: std::process::ChildStderr) -> String {
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        let mut reader = BufReader::new(stderr);
-        let mut line = String::new();
-        let _ = reader.read_line(&mut line);
-        let _ = tx.send(line);
-        // Keep draining so the child never blocks on a full pipe.
-        let _ = std::io::copy(&mut reader, &mut std::io::sink());
-    });
-    rx.recv_timeout(PATIENCE).expect("a first line on stderr")
-}
-
-// ---------------------------------------------------------------------------
-// A parsed text exposition.
-// ---------------------------------------------------------------------------
-
-struct Metrics {
-    raw: String,
-    samples: Vec<(String, BTreeMap<String, String>, String)>,
-}
-
-impl Metrics {
-    fn parse(text: &str) -> Metrics {
-        let samples = text
-            .lines()
-            .filter(|l| !l.is_empty() && !l.starts_with('#'))
-            .map(parse_sample)
-            .collect();
-        Metrics {
-            raw: text.to_string(),
-            samples,
-        }
-    }
-
-    /// The value text of the series with exactly these labels.
-    fn text(&self, name: &str, labels: &[(&str, &str)]) -> Option<&str> {
-        let wanted: BTreeMap<String, String> = labels.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
-        self.samples
-            .iter()
-            .find(|(n, l, _)| n == name && *l == wanted)
-            .map(|(_, _, v)| v.as_str())
-    }
-
-    fn value(&self, name: &str, labels: &[(&str, &str)]) -> Option<f64> {
-        self.text(name, labels).map(|v| v.parse().expect("a number"))
-    }
-
-    fn family(&self, name: &str) -> Vec<(BTreeMap<String, String>, f64)> {
-        self.samples
-            .iter()
-            .filter(|(n, _, _)| n == name)
-            .map(|(_, l, v)| (l.clone(), v.parse().expect("a number")))
-            .collect()
-    }
-}
-
-/// `name{a="x",b="y \"q\""} value` into its parts, escapes undone.
-fn parse_sample(line: &str) -> (String, BTreeMap<String, String>, String) {
-    let mut labels = BTreeMap::new();
-    let Some(open) = line.find('{') else {
-        let (name, value) = line.split_once(' ').expect("name and value");
-        return (name.to_string(), labels, value.to_string());
-    };
-    let name = line[..open].to_string();
-    let mut rest = &line[open + 1..];
-    loop {
-        if let Some(after) = rest.strip_prefix('}') {
-            return (name, labels, after.trim().to_string());
-        }
-        rest = rest.strip_prefix(',').unwrap_or(rest);
-        if let Some(after) = rest.strip_prefix('}') {
-            return (name, labels, after.trim().to_string());
-        }
-        let (key, after) = rest.split_once("=\"").expect("label=\"");
-        let mut value = String::new();
-        let mut chars = after.char_indices();
-        let end = loop {
-            match chars.next().expect("closing quote") {
-                (i, '"') => break i,
-                (_, '\\') => match chars.next().expect("escaped char").1 {
-                    'n' => value.push('\n'),
-                    c => value.push(c),
-                },
-                (_, c) => value.push(c),
-            }
-        };
-        labels.insert(key.to_string(), value);
-        rest = &after[end + 1..];
     }
 }

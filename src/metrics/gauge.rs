@@ -5,8 +5,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use super::desc::{Desc, MetricType};
 use super::registry::{Collector, Sample, Value};
 
-/// An `f64` that can be set and adjusted from any thread without a lock.
-#[derive(Debug)]
+/// An `f64` that can be set and adjusted from any thread without a lock
+/// (0.0 by default).
+#[derive(Debug, Default)]
 pub struct AtomicF64(AtomicU64);
 
 impl AtomicF64 {
@@ -24,19 +25,22 @@ impl AtomicF64 {
         self.0.store(v.to_bits(), Ordering::Relaxed);
     }
 
-    /// Adds `delta` atomically (a CAS loop: concurrent adds are never lost)
-    /// and returns the new value.
+    /// Adds `delta` atomically and returns the new value.
     pub fn add(&self, delta: f64) -> f64 {
-        let mut old = self.0.load(Ordering::Relaxed);
-        loop {
-            let new = f64::from_bits(old) + delta;
-            match self
-                .0
-                .compare_exchange_weak(old, new.to_bits(), Ordering::Relaxed, Ordering::Relaxed)
-            {
-                Ok(_) => return new,
-                Err(actual) => old = actual,
-            }
+        add_f64_bits(&self.0, delta, Ordering::Relaxed)
+    }
+}
+
+/// Adds `delta` to the `f64` whose bits `cell` holds, with a compare-and-swap
+/// loop (concurrent adds are never lost; `success` orders the winning
+/// store), and returns the new value. Shared with the histogram's sum.
+pub(super) fn add_f64_bits(cell: &AtomicU64, delta: f64, success: Ordering) -> f64 {
+    let mut old = cell.load(Ordering::Relaxed);
+    loop {
+        let new = f64::from_bits(old) + delta;
+        match cell.compare_exchange_weak(old, new.to_bits(), success, Ordering::Relaxed) {
+            Ok(_) => return new,
+            Err(actual) => old = actual,
         }
     }
 }

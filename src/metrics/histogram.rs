@@ -16,6 +16,7 @@ use std::sync::atomic::Ordering;
 
 use super::desc::{Desc, MetricType};
 use super::encoding::write_f64;
+use super::gauge::add_f64_bits;
 use super::registry::{Collector, Sample, Value};
 use super::shard::{current_shard, shard_count, ShardedCells};
 
@@ -92,15 +93,7 @@ impl HistogramCells {
     fn observe(&self, bucket: usize, v: f64) {
         let shard = current_shard();
         self.cells.cell(shard, bucket).fetch_add(1, Ordering::Relaxed);
-        let sum = self.cells.cell(shard, self.buckets);
-        let mut old = sum.load(Ordering::Relaxed);
-        loop {
-            let new = (f64::from_bits(old) + v).to_bits();
-            match sum.compare_exchange_weak(old, new, Ordering::Release, Ordering::Relaxed) {
-                Ok(_) => break,
-                Err(actual) => old = actual,
-            }
-        }
+        add_f64_bits(self.cells.cell(shard, self.buckets), v, Ordering::Release);
         self.cells.cell(shard, self.buckets + 1).fetch_add(1, Ordering::Release);
     }
 

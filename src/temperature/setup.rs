@@ -115,8 +115,7 @@ pub fn build_source(config: &TemperatureConfig) -> std::io::Result<TemperatureSe
         read_timeout: config.read_timeout,
     });
     let counts = sampler.counts();
-    let thermal_root = config.thermal_root.display();
-    let hwmon_root = config.hwmon_root.display();
+    let (thermal_root, hwmon_root) = (config.thermal_root.display(), config.hwmon_root.display());
     let zones = format!(
         "{} of {} thermal zones readable under {thermal_root}",
         counts.zones_up, counts.zones
@@ -138,22 +137,21 @@ pub fn build_source(config: &TemperatureConfig) -> std::io::Result<TemperatureSe
         SourceChoice::Auto | SourceChoice::Simulated => {
             let why =
                 format!("auto: no readable thermal zone under {thermal_root} nor hwmon sensor under {hwmon_root}");
-            drop(sampler);
             return Ok(simulated(config, why));
         }
     };
     sampler.select(selection.clone());
     sampler.start()?;
     let output = sampler.output();
-    let matched = output.sensors.get().selected.len();
     let now = match output.selected_celsius() {
         Some(v) => format!("{v} °C now"),
         None => "no reading yet: cpu_temperature_celsius is absent until one is readable".into(),
     };
     let source = Arc::new(SensorTemperature::new(output.clone(), &selection));
     let summary = format!(
-        "{} ({why}); cpu_temperature_celsius from {selection}, {matched} sensor(s) match, {now}; sampled every {:?}",
+        "{} ({why}); cpu_temperature_celsius from {selection}, {} sensor(s) match, {now}; sampled every {:?}",
         source.name(),
+        output.sensors.get().selected.len(),
         config.interval
     );
     let collectors: Vec<Arc<dyn Collector>> = vec![
@@ -191,13 +189,11 @@ fn not_linux(config: &TemperatureConfig) -> std::io::Result<TemperatureSetup> {
 }
 
 fn simulated(config: &TemperatureConfig, why: String) -> TemperatureSetup {
+    let (start, step) = (config.sim_start, config.sim_step);
     TemperatureSetup {
-        source: Arc::new(SimulatedTemperature::new(config.sim_start, config.sim_step)),
+        source: Arc::new(SimulatedTemperature::new(start, step)),
         collectors: Vec::new(),
-        summary: format!(
-            "simulated ({why}); start {}, step {}",
-            config.sim_start, config.sim_step
-        ),
+        summary: format!("simulated ({why}); start {start}, step {step}"),
         sampler: None,
     }
 }

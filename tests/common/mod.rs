@@ -6,6 +6,10 @@ pub mod prometheus;
 
 pub mod loadgen;
 
+pub mod exposition;
+
+pub mod fake_sysfs;
+
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::sync::Arc;
@@ -32,12 +36,19 @@ impl TestServer {
     /// A server on 127.0.0.1:0 with `workers`, a 1 KiB body limit, and what
     /// `configure` changes.
     pub fn start_with(workers: usize, configure: impl FnOnce(&mut ServerConfig)) -> TestServer {
+        let simulated = |shutdown| App::new(Arc::new(SimulatedTemperature::new(50.0, 10.0)), shutdown);
+        TestServer::start_app(workers, simulated, configure)
+    }
+
+    /// The same for the [`App`] that `app` builds around the server's shutdown handle.
+    pub fn start_app(
+        workers: usize,
+        app: impl FnOnce(Arc<Shutdown>) -> App,
+        configure: impl FnOnce(&mut ServerConfig),
+    ) -> TestServer {
         let limits = Limits { max_body: 1024 };
         let shutdown = Arc::new(Shutdown::new());
-        let app = Arc::new(App::new(
-            Arc::new(SimulatedTemperature::new(50.0, 10.0)),
-            shutdown.clone(),
-        ));
+        let app = Arc::new(app(shutdown.clone()));
         let mut config = ServerConfig::new("127.0.0.1:0".parse().unwrap());
         config.workers = workers;
         config.limits = limits;
@@ -205,15 +216,12 @@ pub fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
     hay.windows(needle.len()).position(|w| w == needle)
 }
 
-/// Parses `name{labels} value` lines of a text exposition into (series, value).
+/// The samples of a text exposition as (series text, value).
 pub fn samples(exposition: &str) -> Vec<(String, f64)> {
-    exposition
-        .lines()
-        .filter(|l| !l.starts_with('#') && !l.is_empty())
-        .map(|l| {
-            let (series, value) = l.rsplit_once(' ').expect("sample line");
-            (series.to_owned(), value.parse().expect("sample value"))
-        })
+    exposition::Metrics::parse(exposition)
+        .samples
+        .into_iter()
+        .map(|s| (s.series, s.value.parse().expect("sample value")))
         .collect()
 }
 
@@ -231,6 +239,12 @@ pub fn spawn_binary(args: &[&str]) -> (std::process::Child, SocketAddr) {
 }
 
 pub fn spawn_binary_with_env(args: &[&str], env: &[(&str, &str)]) -> (std::process::Child, SocketAddr) {
+    let (child, addr, _) = spawn_binary_logged(args, env);
+    (child, addr)
+}
+
+/// The same, and the start-up line it logged.
+pub fn spawn_binary_logged(args: &[&str], env: &[(&str, &str)]) -> (std::process::Child, SocketAddr, String) {
     use std::io::BufRead;
     // The simulated source unless the test picks one: a developer machine may
     // have real sensors, which `auto` would prefer.
@@ -255,7 +269,7 @@ pub fn spawn_binary_with_env(args: &[&str], env: &[(&str, &str)]) -> (std::proce
     let addr = listening_addr(&first);
     // Keep draining stderr so the child never blocks on a full pipe.
     std::thread::spawn(move || for _ in lines {});
-    (child, addr)
+    (child, addr, first)
 }
 
 /// The address in the server's start-up line (`… listening on ADDR with …`).
@@ -303,4 +317,20 @@ pub fn wait_for_exit(child: &mut std::process::Child, limit: Duration, what: &st
         assert!(start.elapsed() < limit, "{what}: still running after {limit:?}");
         std::thread::sleep(Duration::from_millis(20));
     }
+}
+
+/// A bounded HTTP/1.0 GET for Go servers (Prometheus, node_exporter): they
+/// answer 1.0 without chunking and close, so the body is everything after
+/// the head. `None` if it cannot connect.
+pub fn http10_get(addr: SocketAddr, path: &str) -> Option<(u16, Vec<u8>)> {
+    let mut s = TcpStream::connect_timeout(&addr, IO_TIMEOUT).ok()?;
+    s.set_read_timeout(Some(IO_TIMEOUT)).unwrap();
+    s.set_write_timeout(Some(IO_TIMEOUT)).unwrap();
+    s.write_all(format!("GET {path} HTTP/1.0\r\nHost: {addr}\r\n\r\n").as_bytes())
+        .ok()?;
+    let mut raw = Vec::new();
+    s.read_to_end(&mut raw).ok()?;
+    let head_end = find(&raw, b"\r\n\r\n")? + 4;
+    let status = std::str::from_utf8(raw.get(9..12)?).ok()?.parse().ok()?;
+    Some((status, raw[head_end..].to_vec()))
 }

@@ -2,13 +2,12 @@
 //! with a given config and queried through its HTTP API; stopped and its
 //! data removed when dropped. Every wait is bounded.
 
-use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpStream};
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-const IO_TIMEOUT: Duration = Duration::from_secs(10);
+use super::http10_get as get;
 
 pub struct Prometheus {
     child: Child,
@@ -124,19 +123,4 @@ fn encode(s: &str) -> String {
             }
         })
         .collect()
-}
-
-/// A bounded HTTP/1.0 GET: Go answers 1.0 without chunking and closes, so
-/// the body is everything after the head. `None` if it cannot connect.
-fn get(addr: SocketAddr, path: &str) -> Option<(u16, Vec<u8>)> {
-    let mut s = TcpStream::connect_timeout(&addr, IO_TIMEOUT).ok()?;
-    s.set_read_timeout(Some(IO_TIMEOUT)).unwrap();
-    s.set_write_timeout(Some(IO_TIMEOUT)).unwrap();
-    s.write_all(format!("GET {path} HTTP/1.0\r\nHost: {addr}\r\n\r\n").as_bytes())
-        .ok()?;
-    let mut raw = Vec::new();
-    s.read_to_end(&mut raw).ok()?;
-    let head_end = raw.windows(4).position(|w| w == b"\r\n\r\n")? + 4;
-    let status = std::str::from_utf8(raw.get(9..12)?).ok()?.parse().ok()?;
-    Some((status, raw[head_end..].to_vec()))
 }

@@ -1,7 +1,7 @@
-//! The sensor metric families, read at scrape time from what the sampler
-//! published: `thermal_zone_temperature_celsius{zone,type}`,
-//! `hwmon_temperature_celsius{chip,sensor,label}` and `temperature_sensor_up`.
-//! (`temperature_sensor_read_errors_total` is the sampler's `CounterVec`.)
+//! The sensor metric families, computed at scrape time from what the
+//! sampler published: `thermal_zone_temperature_celsius{zone,type}`,
+//! `hwmon_temperature_celsius{chip,sensor,label}` and `temperature_sensor_up`
+//! (`temperature_sensor_read_errors_total` is the sampler's `CounterVec`).
 //!
 //! A sensor that is down has no sample, like `cpu_temperature_celsius`: a
 //! stale number would look like a live one, and NaN becomes 0 in
@@ -18,7 +18,11 @@ pub const THERMAL_NAME: &str = "thermal_zone_temperature_celsius";
 pub const HWMON_NAME: &str = "hwmon_temperature_celsius";
 pub const UP_NAME: &str = "temperature_sensor_up";
 
-/// Every readable sensor of one kind.
+fn gauge(name: &str, help: &str, labels: &[&str]) -> Desc {
+    Desc::new(name, help, MetricType::Gauge, labels).expect("constant metric name is valid")
+}
+
+/// Every sensor of one kind that has a fresh value.
 pub struct SensorTemperatures {
     desc: Desc,
     kind: SensorKind,
@@ -28,20 +32,17 @@ pub struct SensorTemperatures {
 impl SensorTemperatures {
     pub fn new(kind: SensorKind, output: Arc<SamplerOutput>) -> SensorTemperatures {
         let desc = match kind {
-            SensorKind::Thermal => Desc::new(
+            SensorKind::Thermal => gauge(
                 THERMAL_NAME,
                 "Temperature of each readable thermal zone, in degrees Celsius.",
-                MetricType::Gauge,
                 &["zone", "type"],
             ),
-            SensorKind::Hwmon => Desc::new(
+            SensorKind::Hwmon => gauge(
                 HWMON_NAME,
                 "Temperature of each readable hwmon temperature sensor, in degrees Celsius.",
-                MetricType::Gauge,
                 &["chip", "sensor", "label"],
             ),
-        }
-        .expect("constant metric name is valid");
+        };
         SensorTemperatures { desc, kind, output }
     }
 }
@@ -52,20 +53,20 @@ impl Collector for SensorTemperatures {
     }
 
     fn collect(&self, emit: &mut dyn FnMut(Sample<'_>)) {
-        let set = self.output.sensors.get();
+        let (set, judged) = (self.output.sensors.get(), self.output.judged());
         let sensors = match self.kind {
             SensorKind::Thermal => &set.zones,
             SensorKind::Hwmon => &set.hwmon,
         };
         for sensor in sensors {
-            if let Some(v) = sensor.celsius() {
-                emit(Sample::new(sensor.labels(), Value::Float(v)));
+            if let Some(v) = sensor.celsius(judged) {
+                emit(Sample::new(&sensor.labels, Value::Float(v)));
             }
         }
     }
 }
 
-/// 1 while a selected sensor is readable, 0 while none is.
+/// 1 while a selected sensor has a fresh value, 0 while none has.
 pub struct SensorUp {
     desc: Desc,
     output: Arc<SamplerOutput>,
@@ -73,14 +74,11 @@ pub struct SensorUp {
 
 impl SensorUp {
     pub fn new(output: Arc<SamplerOutput>) -> SensorUp {
-        let desc = Desc::new(
-            UP_NAME,
-            "1 while the sensor behind cpu_temperature_celsius is readable, 0 while it is not.",
-            MetricType::Gauge,
-            &[],
-        )
-        .expect("constant metric name is valid");
-        SensorUp { desc, output }
+        let help = "1 while the sensor behind cpu_temperature_celsius is readable, 0 while it is not.";
+        SensorUp {
+            desc: gauge(UP_NAME, help, &[]),
+            output,
+        }
     }
 }
 

@@ -1,21 +1,16 @@
 //! Real temperature sensors from sysfs: thermal zones (`/sys/class/thermal`)
-//! and hwmon chips (`/sys/class/hwmon`), sampled off the request path.
+//! and hwmon chips (`/sys/class/hwmon`), sampled off the request path
+//! (docs/sensors.md describes the behaviour, and why not the `sysinfo` crate).
 //!
-//! How the parts fit:
 //! - `thermal` and `hwmon` list the sensors under a root (any directory, so
-//!   tests drive everything with fake trees);
-//! - a `SensorSet` holds them, rebuilt by rescans and published behind one
-//!   pointer;
+//!   tests drive everything with fake trees) into a `SensorSet`, rebuilt by
+//!   rescans and published behind one pointer;
 //! - the [`Sampler`] reads them every interval through the `reader_pool`,
-//!   which keeps a hanging read from stalling anything else;
+//!   which keeps a hanging read from stalling anything else; a sensor is
+//!   down when its latest good `Reading` is older than the latest judged pass;
 //! - a [`Selection`] says which of them feed `cpu_temperature_celsius`;
-//! - [`SensorTemperature`] and the [`exposition`] collectors turn the latest
-//!   values into metrics at scrape time, without touching sysfs.
-//!
-//! The `sysinfo` crate is not used: it reads hwmon at the fixed path
-//! `/sys/class/hwmon` (no root to point at a fake tree or a mounted host
-//! directory) and reopens several files per sensor on every refresh, while
-//! the hwmon layout it would discover is three kinds of file.
+//! - [`SensorTemperature`] and the [`exposition`] collectors compute the
+//!   metrics from the fresh values at scrape time, without touching sysfs.
 
 mod attributes;
 pub mod exposition;
@@ -28,6 +23,7 @@ mod sensor;
 mod sensor_set;
 mod source;
 #[cfg(test)]
+#[path = "../../../tests/common/fake_sysfs.rs"]
 pub(crate) mod test_dir;
 mod thermal;
 

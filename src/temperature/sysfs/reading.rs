@@ -1,4 +1,5 @@
-//! One temperature reading: the text of a sysfs temperature file turned into °C.
+//! One temperature reading: the text of a sysfs temperature file turned into
+//! °C, and a sensor's latest good value with the pass that produced it.
 //!
 //! Both `thermal_zone*/temp` and `hwmon*/temp*_input` hold a signed integer in
 //! millidegrees Celsius followed by a newline (the kernel's sysfs ABI). Parsing
@@ -6,6 +7,9 @@
 
 use std::fmt;
 use std::io;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use crate::metrics::AtomicF64;
 
 /// Why a sensor produced no value in one sampling pass.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -16,8 +20,6 @@ pub enum ReadError {
     Empty,
     /// The text is not an integer that fits in 64 bits.
     Garbage,
-    /// The read was still outstanding when the pass's deadline passed.
-    TimedOut,
 }
 
 impl ReadError {
@@ -32,7 +34,6 @@ impl fmt::Display for ReadError {
             ReadError::Io(errno) => write!(f, "{}", io::Error::from_raw_os_error(*errno)),
             ReadError::Empty => f.write_str("empty file"),
             ReadError::Garbage => f.write_str("not an integer number of millidegrees"),
-            ReadError::TimedOut => f.write_str("read timed out"),
         }
     }
 }
@@ -64,6 +65,39 @@ pub fn parse_millidegrees(text: &[u8]) -> Result<f64, ReadError> {
 /// 0.009000000000000001), the same as node_exporter's thermal_zone collector.
 pub fn millidegrees_to_celsius(millis: i64) -> f64 {
     millis as f64 / 1000.0
+}
+
+/// A sensor's latest good value, stamped with the sampling pass it came in:
+/// the one place where value and up/down live. The sensor is up while the
+/// stamp is *fresh*, from the latest judged pass (one whose reads have all
+/// answered or passed their deadline) or a later one. A failed read clears
+/// the stamp at once; a read that never answers lets it go stale when its
+/// pass is judged. Only the reader of the sensor writes it.
+#[derive(Debug, Default)]
+pub struct Reading {
+    celsius: AtomicF64,
+    /// The pass that produced `celsius`; 0 while there is no good value.
+    pass: AtomicU64,
+}
+
+impl Reading {
+    /// Records the outcome of a read finished during pass `pass` (≥ 1).
+    pub fn record(&self, result: Result<f64, ReadError>, pass: u64) {
+        match result {
+            Ok(v) => {
+                self.celsius.set(v);
+                // Release: whoever sees the stamp sees the value.
+                self.pass.store(pass, Ordering::Release);
+            }
+            Err(_) => self.pass.store(0, Ordering::Release),
+        }
+    }
+
+    /// The latest good value, if fresh as of the judged pass `judged`.
+    pub fn fresh(&self, judged: u64) -> Option<f64> {
+        let pass = self.pass.load(Ordering::Acquire);
+        (pass != 0 && pass >= judged).then(|| self.celsius.get())
+    }
 }
 
 #[cfg(test)]
@@ -109,6 +143,19 @@ mod tests {
         ] {
             assert_eq!(parse_millidegrees(bad), Err(ReadError::Garbage), "{bad:?}");
         }
+    }
+
+    #[test]
+    fn a_reading_is_fresh_until_a_later_pass_is_judged_or_a_read_fails() {
+        let r = Reading::default();
+        assert_eq!(r.fresh(0), None, "nothing read yet");
+        r.record(Ok(45.5), 3);
+        assert_eq!((r.fresh(2), r.fresh(3)), (Some(45.5), Some(45.5)));
+        assert_eq!(r.fresh(4), None, "pass 4 judged without a new value: stale");
+        r.record(Ok(-1.0), 5);
+        assert_eq!(r.fresh(4), Some(-1.0));
+        r.record(Err(ReadError::Garbage), 5);
+        assert_eq!(r.fresh(4), None, "a failed read is down at once");
     }
 
     #[test]

@@ -1,29 +1,22 @@
-//! The sampler: a background thread that reads every sensor once per
-//! `--sensor-interval` into atomics, and a scanner thread that re-lists the
-//! sysfs trees every [`RESCAN_EVERY`] intervals.
-//!
-//! Nothing here runs on the request path: a scrape only loads the atomics
-//! and the published [`SensorSet`]. Reads go through the [`ReaderPool`], so
-//! a hanging sensor costs one thread and a timeout per pass, not a stalled
-//! sampler. Rescans run on a thread of their own because they read `type`,
-//! `name` and label files, which could block as well; while a rescan hangs,
-//! sampling goes on with the last published list.
+//! The sampler: a thread that reads every sensor once per
+//! `--sensor-interval` through the [`ReaderPool`], and re-lists the sysfs
+//! trees every [`RESCAN_EVERY`] passes on a thread of its own (rescans read
+//! `type`, `name` and label files, which could block too: while one hangs,
+//! sampling goes on with the last published list and no other rescan
+//! starts). Nothing here runs on the request path.
 
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use parking_lot::{Condvar, Mutex};
-
-use super::hwmon::scan_chips;
 use super::reader_pool::{PassReport, ReaderPool};
 use super::selection::Selection;
-use super::sensor::SensorKind;
-use super::sensor_set::{PublishedSet, SensorSet};
-use super::thermal::scan_zones;
-use crate::metrics::{AtomicF64, CounterVec, Desc, MetricType};
+use super::sensor::{Sensor, SensorKind};
+use super::sensor_set::PublishedSet;
+use super::{hwmon::scan_chips, thermal::scan_zones};
+use crate::metrics::{CounterVec, Desc, MetricType};
 
 /// Passes between two rescans of the sysfs trees.
 pub const RESCAN_EVERY: u32 = 10;
@@ -40,37 +33,28 @@ pub struct SamplerConfig {
     pub read_timeout: Duration,
 }
 
-/// What the threads produce and scrapes read.
+/// What the sampler publishes and scrapes read.
 pub struct SamplerOutput {
     pub sensors: PublishedSet,
     /// `temperature_sensor_read_errors_total{source}`, indexed by `SensorKind::index`.
     pub errors: Arc<CounterVec>,
-    selected_celsius: AtomicF64,
-    selected_up: AtomicBool,
+    /// The latest pass whose reads have all answered or passed their
+    /// deadline: values from before it are stale.
+    judged: AtomicU64,
 }
 
 impl SamplerOutput {
-    /// The hottest readable selected sensor as of the latest pass.
-    pub fn selected_celsius(&self) -> Option<f64> {
-        if self.selected_up.load(Ordering::Acquire) {
-            Some(self.selected_celsius.get())
-        } else {
-            None
-        }
+    pub fn judged(&self) -> u64 {
+        self.judged.load(Ordering::Acquire)
     }
 
-    fn update_selected(&self, set: &SensorSet) {
-        match set.selected_celsius() {
-            Some(v) => {
-                self.selected_celsius.set(v);
-                self.selected_up.store(true, Ordering::Release);
-            }
-            None => self.selected_up.store(false, Ordering::Release),
-        }
+    /// The hottest selected sensor with a fresh value, computed at the call.
+    pub fn selected_celsius(&self) -> Option<f64> {
+        self.sensors.get().selected_celsius(self.judged())
     }
 }
 
-/// How many sensors were found and how many gave a good value.
+/// How many sensors were found and how many have a fresh value.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct SensorCounts {
     pub zones: usize,
@@ -79,19 +63,18 @@ pub struct SensorCounts {
     pub hwmon_up: usize,
 }
 
+/// Owns the sampling thread; dropping it stops the thread and the readers.
+pub struct Sampler {
+    core: Arc<Core>,
+    thread: Option<JoinHandle<()>>,
+}
+
 struct Core {
     config: SamplerConfig,
     output: Arc<SamplerOutput>,
     pool: ReaderPool,
-    selection: Mutex<Option<Selection>>,
-    stopped: Mutex<bool>,
-    wake: Condvar,
-}
-
-/// Owns the sampling threads; dropping it stops them.
-pub struct Sampler {
-    core: Arc<Core>,
-    pass_thread: Option<JoinHandle<()>>,
+    stopped: AtomicBool,
+    rescanning: AtomicBool,
 }
 
 impl Sampler {
@@ -99,35 +82,27 @@ impl Sampler {
     /// the usual read deadline), so the caller can decide what to use. No
     /// background thread runs until [`Sampler::start`].
     pub fn new(config: SamplerConfig) -> Sampler {
-        let desc = Desc::new(
-            READ_ERRORS_NAME,
-            "Temperature sensor reads that failed, plus one per sampling pass that ended with a read still outstanding, by source.",
-            MetricType::Counter,
-            &["source"],
-        )
-        .expect("constant metric name is valid");
-        let series: Vec<[&str; 1]> = SensorKind::ALL.iter().map(|k| [k.label()]).collect();
-        let series: Vec<&[&str]> = series.iter().map(|s| &s[..]).collect();
-        let errors = Arc::new(CounterVec::new(desc, &series, |_| true));
+        let help = "Temperature sensor reads that failed, plus one per sampling pass that ended with a read still outstanding, by source.";
+        let desc = Desc::new(READ_ERRORS_NAME, help, MetricType::Counter, &["source"]).expect("valid name");
+        let series = SensorKind::ALL.map(|k| [k.label()]);
+        let errors = Arc::new(CounterVec::new(desc, &series.each_ref().map(|s| &s[..]), |_| true));
         let output = Arc::new(SamplerOutput {
             sensors: PublishedSet::default(),
             errors: errors.clone(),
-            selected_celsius: AtomicF64::new(0.0),
-            selected_up: AtomicBool::new(false),
+            judged: AtomicU64::new(0),
         });
-        let core = Arc::new(Core {
+        let core = Core {
             pool: ReaderPool::new(config.read_timeout, errors),
             config,
             output,
-            selection: Mutex::new(None),
-            stopped: Mutex::new(false),
-            wake: Condvar::new(),
-        });
+            stopped: AtomicBool::new(false),
+            rescanning: AtomicBool::new(false),
+        };
         core.rescan();
         core.run_pass();
         Sampler {
-            core,
-            pass_thread: None,
+            core: Arc::new(core),
+            thread: None,
         }
     }
 
@@ -135,67 +110,55 @@ impl Sampler {
         self.core.output.clone()
     }
 
-    /// Sensors found and readable as of the latest pass.
+    /// Sensors found, and with a fresh value as of the latest pass.
     pub fn counts(&self) -> SensorCounts {
-        let set = self.core.output.sensors.get();
+        let (set, judged) = (self.core.output.sensors.get(), self.core.output.judged());
+        let up = |list: &[Arc<Sensor>]| list.iter().filter(|s| s.celsius(judged).is_some()).count();
         SensorCounts {
             zones: set.zones.len(),
-            zones_up: set.zones.iter().filter(|s| s.is_up()).count(),
+            zones_up: up(&set.zones),
             hwmon: set.hwmon.len(),
-            hwmon_up: set.hwmon.iter().filter(|s| s.is_up()).count(),
+            hwmon_up: up(&set.hwmon),
         }
     }
 
-    /// Reader threads alive: the resident ones, plus one per read written
-    /// off as hung and not yet returned.
+    /// Reader threads alive: the resident ones, plus one per read stuck
+    /// past its deadline and not yet returned.
     pub fn reader_threads(&self) -> usize {
         self.core.pool.readers()
     }
 
-    /// Chooses the sensors behind `cpu_temperature_celsius`.
+    /// Chooses the sensors behind `cpu_temperature_celsius`; before
+    /// [`Sampler::start`] (from then on, rescans carry it over).
     pub fn select(&self, selection: Selection) {
-        let set = self.core.output.sensors.get().reselect(&selection);
-        *self.core.selection.lock() = Some(selection);
-        self.core.output.update_selected(&set);
-        self.core.output.sensors.publish(set);
+        let sensors = &self.core.output.sensors;
+        sensors.publish(sensors.get().selecting(selection));
     }
 
-    /// One sampling pass on the calling thread (what the background thread
-    /// runs every interval); for start-up, tests and measurement. Not to be
-    /// called once [`Sampler::start`] has run.
+    /// One pass on the calling thread, as the sampling thread runs every
+    /// interval; for start-up, tests and measurement, before [`Sampler::start`].
     pub fn run_pass(&self) -> PassReport {
-        assert!(self.pass_thread.is_none(), "the sampler thread runs the passes");
+        assert!(self.thread.is_none(), "the sampler thread runs the passes");
         self.core.run_pass()
     }
 
-    /// Starts the pass thread and the scanner thread.
     pub fn start(&mut self) -> std::io::Result<()> {
-        if self.pass_thread.is_some() {
-            return Ok(());
+        if self.thread.is_none() {
+            let core = self.core.clone();
+            let builder = std::thread::Builder::new().name("sensor-sampler".into());
+            self.thread = Some(builder.spawn(move || core.sample_until_stopped())?);
         }
-        let interval = self.core.config.interval;
-        let core = self.core.clone();
-        self.pass_thread = Some(
-            std::thread::Builder::new()
-                .name("sensor-sampler".into())
-                .spawn(move || core.every(interval, Core::run_pass))?,
-        );
-        let core = self.core.clone();
-        // Not joined on drop: a scan blocked in a read must not block shutdown.
-        std::thread::Builder::new()
-            .name("sensor-scanner".into())
-            .spawn(move || core.every(interval * RESCAN_EVERY, Core::rescan))?;
         Ok(())
     }
 }
 
 impl Drop for Sampler {
     fn drop(&mut self) {
-        *self.core.stopped.lock() = true;
-        self.core.wake.notify_all();
-        // A pass in progress ends by its deadline at the latest.
-        if let Some(t) = self.pass_thread.take() {
-            let _ = t.join();
+        self.core.stopped.store(true, Ordering::Release);
+        if let Some(thread) = self.thread.take() {
+            thread.thread().unpark();
+            // A pass in progress ends by its deadline at the latest.
+            let _ = thread.join();
         }
         self.core.pool.stop();
     }
@@ -205,39 +168,46 @@ impl Core {
     fn run_pass(&self) -> PassReport {
         let set = self.output.sensors.get();
         let report = self.pool.run_pass(&[&set.zones, &set.hwmon]);
-        self.output.update_selected(&set);
+        self.output.judged.store(report.pass, Ordering::Release);
         report
     }
 
     fn rescan(&self) {
-        let zones = scan_zones(&self.config.thermal_root);
-        let hwmon = scan_chips(&self.config.hwmon_root);
-        let previous = self.output.sensors.get();
-        let selection = self.selection.lock().clone();
-        let set = SensorSet::rebuild(&previous, zones, hwmon, selection.as_ref());
-        self.output.update_selected(&set);
-        self.output.sensors.publish(set);
+        let (zones, hwmon) = (
+            scan_zones(&self.config.thermal_root),
+            scan_chips(&self.config.hwmon_root),
+        );
+        let sensors = &self.output.sensors;
+        sensors.publish(sensors.get().rescanned(zones, hwmon));
     }
 
-    /// Runs `work` every `period` (skipping ticks it overran) until stopped.
-    fn every<R>(&self, period: Duration, work: fn(&Core) -> R) {
-        let mut next = Instant::now() + period;
-        loop {
-            {
-                let mut stopped = self.stopped.lock();
-                while !*stopped && Instant::now() < next {
-                    self.wake.wait_until(&mut stopped, next);
-                }
-                if *stopped {
-                    return;
+    /// A pass every interval (skipping ticks it overran) until the
+    /// [`Sampler`] is dropped, which sets `stopped` and unparks this thread.
+    fn sample_until_stopped(self: Arc<Core>) {
+        let mut next = Instant::now();
+        for pass in 1u64.. {
+            next += self.config.interval;
+            while !self.stopped.load(Ordering::Acquire) && Instant::now() < next {
+                std::thread::park_timeout(next.saturating_duration_since(Instant::now()));
+            }
+            if self.stopped.load(Ordering::Acquire) {
+                return;
+            }
+            self.run_pass();
+            if pass % u64::from(RESCAN_EVERY) == 0 && !self.rescanning.swap(true, Ordering::AcqRel) {
+                // Not joined: a rescan blocked in a read must hold up neither
+                // sampling nor shutdown.
+                let core = self.clone();
+                let builder = std::thread::Builder::new().name("sensor-scanner".into());
+                let spawned = builder.spawn(move || {
+                    core.rescan();
+                    core.rescanning.store(false, Ordering::Release);
+                });
+                if spawned.is_err() {
+                    self.rescanning.store(false, Ordering::Release);
                 }
             }
-            work(self);
-            next += period;
-            let now = Instant::now();
-            if next <= now {
-                next = now + period;
-            }
+            next = next.max(Instant::now());
         }
     }
 }

@@ -71,17 +71,17 @@ impl FromStr for HwmonSelector {
     type Err = String;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let s = s.trim();
-        match s {
-            "cpu" => return Ok(HwmonSelector::Cpu),
-            "max" => return Ok(HwmonSelector::Max),
-            _ => {}
-        }
         // Split at the first slash: chip names have none, labels may.
-        match s.split_once('/') {
-            Some((chip, sensor)) if !chip.trim().is_empty() && !sensor.trim().is_empty() => Ok(HwmonSelector::Sensor {
-                chip: chip.trim().to_owned(),
-                sensor: sensor.trim().to_owned(),
+        match s
+            .trim()
+            .split_once('/')
+            .map(|(chip, sensor)| (chip.trim(), sensor.trim()))
+        {
+            _ if s.trim() == "cpu" => Ok(HwmonSelector::Cpu),
+            _ if s.trim() == "max" => Ok(HwmonSelector::Max),
+            Some((chip, sensor)) if !chip.is_empty() && !sensor.is_empty() => Ok(HwmonSelector::Sensor {
+                chip: chip.to_owned(),
+                sensor: sensor.to_owned(),
             }),
             _ => Err("expected cpu, max or CHIP/SENSOR (coretemp/Package id 0, coretemp/temp1)".into()),
         }
@@ -90,12 +90,11 @@ impl FromStr for HwmonSelector {
 
 impl fmt::Display for ThermalSelector {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            ThermalSelector::Cpu => f.write_str("cpu"),
-            ThermalSelector::Max => f.write_str("max"),
-            ThermalSelector::Zone(z) => f.write_str(z),
-            ThermalSelector::Type(t) => f.write_str(t),
-        }
+        f.write_str(match self {
+            ThermalSelector::Cpu => "cpu",
+            ThermalSelector::Max => "max",
+            ThermalSelector::Zone(name) | ThermalSelector::Type(name) => name,
+        })
     }
 }
 
@@ -126,25 +125,22 @@ impl Selection {
             list.iter().filter(|s| keep(s)).cloned().collect()
         };
         let cpu_or_all = |list: &[Arc<Sensor>], is_cpu: &dyn Fn(&Sensor) -> bool| {
-            let cpu = pick(list, is_cpu);
-            if cpu.is_empty() {
-                list.to_vec()
-            } else {
-                cpu
-            }
+            Some(pick(list, is_cpu))
+                .filter(|cpu| !cpu.is_empty())
+                .unwrap_or_else(|| list.to_vec())
         };
         match self {
             Selection::Thermal(ThermalSelector::Cpu) => cpu_or_all(zones, &|s| names_a_cpu(zone_type(s))),
             Selection::Thermal(ThermalSelector::Max) => zones.to_vec(),
-            Selection::Thermal(ThermalSelector::Zone(name)) => pick(zones, &|s| &*s.labels()[0] == name),
+            Selection::Thermal(ThermalSelector::Zone(name)) => pick(zones, &|s| &*s.labels[0] == name),
             Selection::Thermal(ThermalSelector::Type(t)) => pick(zones, &|s| zone_type(s) == t),
             Selection::Hwmon(HwmonSelector::Cpu) => {
-                cpu_or_all(hwmon, &|s| s.aliases().first().is_some_and(|name| names_a_cpu(name)))
+                cpu_or_all(hwmon, &|s| s.aliases.first().is_some_and(|name| names_a_cpu(name)))
             }
             Selection::Hwmon(HwmonSelector::Max) => hwmon.to_vec(),
             Selection::Hwmon(HwmonSelector::Sensor { chip, sensor }) => pick(hwmon, &|s| {
-                let labels = s.labels();
-                let chip_matches = &*labels[0] == chip || s.aliases().iter().any(|a| &**a == chip);
+                let labels = &s.labels;
+                let chip_matches = &*labels[0] == chip || s.aliases.iter().any(|a| &**a == chip);
                 chip_matches && (&*labels[1] == sensor || &*labels[2] == sensor)
             }),
         }
@@ -152,7 +148,7 @@ impl Selection {
 }
 
 fn zone_type(s: &Sensor) -> &str {
-    &s.labels()[1]
+    &s.labels[1]
 }
 
 /// Whether a zone type or hwmon chip name is the CPU's, case-insensitively:
@@ -172,29 +168,31 @@ pub fn names_a_cpu(name: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::temperature::sysfs::sensor::{FoundSensor, SensorKind};
-    use std::path::PathBuf;
+    use crate::temperature::sysfs::sensor::SensorKind;
 
     fn zone(n: u32, t: &str) -> Arc<Sensor> {
-        Arc::new(Sensor::new(FoundSensor {
-            kind: SensorKind::Thermal,
-            path: PathBuf::from(format!("/x/thermal_zone{n}/temp")),
-            labels: vec![format!("thermal_zone{n}"), t.into()],
-            aliases: vec![],
-        }))
+        let labels = vec![format!("thermal_zone{n}").into(), t.into()];
+        Arc::new(Sensor::new(
+            SensorKind::Thermal,
+            format!("/x/thermal_zone{n}/temp").into(),
+            labels,
+            vec![],
+        ))
     }
 
     fn hwmon(dir: u32, name: &str, chip: &str, n: u32, label: &str) -> Arc<Sensor> {
-        Arc::new(Sensor::new(FoundSensor {
-            kind: SensorKind::Hwmon,
-            path: PathBuf::from(format!("/x/hwmon{dir}/temp{n}_input")),
-            labels: vec![chip.into(), format!("temp{n}"), label.into()],
-            aliases: vec![name.into(), format!("hwmon{dir}")],
-        }))
+        let labels = vec![chip.into(), format!("temp{n}").into(), label.into()];
+        let path = format!("/x/hwmon{dir}/temp{n}_input").into();
+        Arc::new(Sensor::new(
+            SensorKind::Hwmon,
+            path,
+            labels,
+            vec![name.into(), format!("hwmon{dir}").into()],
+        ))
     }
 
     fn names(v: &[Arc<Sensor>]) -> Vec<String> {
-        v.iter().map(|s| s.labels()[..2].join(":")).collect()
+        v.iter().map(|s| s.labels[..2].join(":")).collect()
     }
 
     #[test]

@@ -10,11 +10,11 @@
 use std::path::Path;
 
 use super::attributes::{numbered_entries, read_attribute};
-use super::sensor::{FoundSensor, SensorKind};
+use super::sensor::{Sensor, SensorKind};
 
 /// Every `thermal_zoneN` under `root`, in zone-number order (empty when the
 /// root is missing or unreadable).
-pub fn scan_zones(root: &Path) -> Vec<FoundSensor> {
+pub fn scan_zones(root: &Path) -> Vec<Sensor> {
     numbered_entries(root, "thermal_zone", "")
         .into_iter()
         .map(|(_, name)| {
@@ -22,12 +22,12 @@ pub fn scan_zones(root: &Path) -> Vec<FoundSensor> {
             // `type` is a constant string set by the driver at registration;
             // an unreadable one leaves the label empty rather than the zone out.
             let zone_type = read_attribute(&dir.join("type")).unwrap_or_default();
-            FoundSensor {
-                kind: SensorKind::Thermal,
-                path: dir.join("temp"),
-                labels: vec![name, zone_type],
-                aliases: Vec::new(),
-            }
+            Sensor::new(
+                SensorKind::Thermal,
+                dir.join("temp"),
+                vec![name.into(), zone_type.into()],
+                vec![],
+            )
         })
         .collect()
 }
@@ -49,10 +49,7 @@ mod tests {
         dir.write("cooling_device0/type", "Processor\n");
         dir.write("thermal_zoneX/type", "not a zone\n");
         let zones = scan_zones(dir.path());
-        let names: Vec<_> = zones
-            .iter()
-            .map(|z| (z.labels[0].as_str(), z.labels[1].as_str()))
-            .collect();
+        let names: Vec<_> = zones.iter().map(|z| (&*z.labels[0], &*z.labels[1])).collect();
         assert_eq!(
             names,
             [

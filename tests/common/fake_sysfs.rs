@@ -1,9 +1,14 @@
-//! A scratch directory for unit tests that build fake sysfs trees, removed
-//! on drop (std only: no tempdir crate for a dozen lines).
+//! Scratch directories for fake sysfs trees, FIFOs that make a sensor read
+//! hang, and a bounded wait: shared by the integration tests and, through
+//! `#[path]`, by the unit tests of `src/temperature` (std only: no tempdir
+//! crate for a few dozen lines).
+#![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
 
+/// A directory under the temporary directory, removed on drop.
 pub struct TestDir {
     path: PathBuf,
 }
@@ -13,7 +18,7 @@ impl TestDir {
     pub fn new(tag: &str) -> TestDir {
         static NEXT: AtomicUsize = AtomicUsize::new(0);
         let path = std::env::temp_dir().join(format!(
-            "cma-unit-{tag}-{}-{}",
+            "cma-{tag}-{}-{}",
             std::process::id(),
             NEXT.fetch_add(1, Ordering::Relaxed)
         ));
@@ -26,16 +31,15 @@ impl TestDir {
         &self.path
     }
 
-    /// Writes `text` to `relative` (creating parent directories); returns the full path.
+    /// Writes `text` to `relative` in place (same inode, as sysfs values
+    /// change), creating parent directories; returns the full path.
     pub fn write(&self, relative: &str, text: &str) -> PathBuf {
         let path = self.path.join(relative);
         std::fs::create_dir_all(path.parent().expect("has a parent")).expect("create dirs");
         std::fs::write(&path, text).expect("write test file");
         path
     }
-}
 
-impl TestDir {
     /// Makes a FIFO at `relative`: opening it for reading blocks until a
     /// writer comes, which is how tests make a sensor read hang.
     pub fn fifo(&self, relative: &str) -> PathBuf {
@@ -69,9 +73,9 @@ impl Drop for TestDir {
 
 /// Polls `done` every 5 ms until it holds; fails the test after 10 s.
 pub fn wait_for(what: &str, mut done: impl FnMut() -> bool) {
-    let until = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let until = Instant::now() + Duration::from_secs(10);
     while !done() {
-        assert!(std::time::Instant::now() < until, "timed out waiting for {what}");
-        std::thread::sleep(std::time::Duration::from_millis(5));
+        assert!(Instant::now() < until, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(5));
     }
 }
