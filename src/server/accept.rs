@@ -20,6 +20,7 @@ use tokio::io::Interest;
 use super::shutdown::Shutdown;
 
 /// Longest wait inside a blocking `accept4` before looking at the shutdown signal.
+#[cfg_attr(not(target_os = "linux"), allow(dead_code))]
 pub const BLOCKING_WAIT: Duration = Duration::from_millis(250);
 
 /// A worker's listener, registered with its runtime.
