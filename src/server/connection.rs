@@ -18,7 +18,7 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt, ReadBuf};
 use tokio::net::TcpStream;
 
 use super::shutdown::Shutdown;
-use crate::http::{Handler, Limits, Session, WRITE_HIGH_WATER};
+use crate::http::{Deferred, Handler, Limits, Session, WRITE_HIGH_WATER};
 
 /// One read takes at most this much: room for many pipelined requests.
 const READ_CHUNK: usize = 64 * 1024;
@@ -184,6 +184,10 @@ async fn run<H: Handler + ?Sized>(
             written.map(|_| (progress, stalled))
         });
         let (progress, stalled) = step?;
+        if let Some(deferred) = progress.deferred {
+            super::deferred::wait(handler, deferred).await;
+            write_deferred(stream, &mut session, handler, deferred, &mut pending_out)?;
+        }
         if !pending_out.is_empty() {
             // A client that stops reading is given `write` to make progress.
             match tokio::time::timeout(write_timeout, stream.write_all(&pending_out)).await {
@@ -214,7 +218,8 @@ async fn run<H: Handler + ?Sized>(
                 timer.as_mut().reset(deadline.into());
             }
         }
-        need_read = !stalled;
+        // After a deferred answer, requests pipelined behind it wait in `pending_in`.
+        need_read = !stalled && progress.deferred.is_none();
     }
 }
 
@@ -227,6 +232,26 @@ fn time_out<H: Handler + ?Sized>(stream: &TcpStream, session: &mut Session, hand
         let _ = write_now(stream, &b.write);
         b.write.clear();
     });
+}
+
+/// Writes a deferred answer behind whatever output is still pending.
+fn write_deferred<H: Handler + ?Sized>(
+    stream: &TcpStream,
+    session: &mut Session,
+    handler: &H,
+    deferred: Deferred,
+    pending_out: &mut Vec<u8>,
+) -> io::Result<()> {
+    BUFFERS.with(|b| {
+        let b = &mut *b.borrow_mut();
+        session.finish(deferred, handler, &mut b.write);
+        let written = if pending_out.is_empty() { write_now(stream, &b.write) } else { Ok(0) };
+        if let Ok(n) = written {
+            pending_out.extend_from_slice(&b.write[n..]);
+        }
+        b.write.clear();
+        written.map(drop)
+    })
 }
 
 /// Reads once into this worker's read buffer; the bytes are valid until the

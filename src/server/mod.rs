@@ -6,6 +6,7 @@
 
 mod connection;
 mod connection_limit;
+mod deferred;
 mod listener;
 mod shutdown;
 mod worker;
