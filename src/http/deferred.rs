@@ -28,6 +28,36 @@ pub struct Deferred {
     /// When the request was read: its latency counts from here.
     pub received: Instant,
     pub(super) framing: Framing,
+    /// The start of the request's path, for the request log.
+    path: [u8; PATH_NOTE],
+    path_len: u8,
+}
+
+/// Bytes of the path a deferred response keeps (its routes' paths are short).
+pub const PATH_NOTE: usize = 64;
+
+impl Deferred {
+    pub(super) fn new(wait: Wait, tag: u32, received: Instant, framing: Framing, path: &str) -> Deferred {
+        let mut end = path.len().min(PATH_NOTE);
+        while !path.is_char_boundary(end) {
+            end -= 1;
+        }
+        let mut note = [0; PATH_NOTE];
+        note[..end].copy_from_slice(&path.as_bytes()[..end]);
+        Deferred {
+            wait,
+            tag,
+            received,
+            framing,
+            path: note,
+            path_len: end as u8,
+        }
+    }
+
+    /// The request's path, cut at [`PATH_NOTE`] bytes.
+    pub fn path(&self) -> &str {
+        std::str::from_utf8(&self.path[..self.path_len as usize]).unwrap_or("")
+    }
 }
 
 /// How the response is framed, fixed when the request was read.

@@ -10,7 +10,7 @@ mod response;
 mod session;
 mod status;
 
-pub use date::{format_http_date, http_date, HttpDate};
+pub use date::{civil_from_days, format_http_date, http_date, HttpDate};
 pub use deferred::{Deferred, Wait};
 pub use request::{oversized_status, parse, Limits, Method, Parsed, Rejection, Request, Version, MAX_HEADERS};
 pub use response::ResponseWriter;

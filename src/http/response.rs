@@ -2,8 +2,6 @@
 //! to the connection's output buffer, so a batch of pipelined responses goes
 //! out in one write.
 
-use std::time::Instant;
-
 use super::date::HttpDate;
 use super::deferred::{Deferred, Framing, Wait};
 use super::request::{Method, Request, Version};
@@ -63,20 +61,21 @@ impl<'a> ResponseWriter<'a> {
         self.keep_alive
     }
 
+    /// Whether the body is left out (a `HEAD` request).
+    pub fn head_only(&self) -> bool {
+        self.head_only
+    }
+
     /// Answers later, after `wait`: nothing is written now, and the
     /// connection reads no further request until the answer is written
     /// (through [`Handler::finish`](super::Handler::finish), given `tag`).
-    pub fn defer(&mut self, wait: Wait, tag: u32, received: Instant) {
-        self.deferred = Some(Deferred {
-            wait,
-            tag,
-            received,
-            framing: Framing {
-                head_only: self.head_only,
-                keep_alive: self.keep_alive,
-                http10: self.http10,
-            },
-        });
+    pub fn defer(&mut self, wait: Wait, tag: u32, req: &Request<'_>) {
+        let framing = Framing {
+            head_only: self.head_only,
+            keep_alive: self.keep_alive,
+            http10: self.http10,
+        };
+        self.deferred = Some(Deferred::new(wait, tag, req.received, framing, req.path));
     }
 
     /// The deferral the handler asked for, if any.

@@ -131,7 +131,10 @@ impl Session {
 
     /// Writes the answer to a request whose [`Progress::deferred`] wait is over.
     pub fn finish<H: Handler + ?Sized>(&mut self, deferred: Deferred, handler: &H, out: &mut Vec<u8>) {
-        handler.finish(deferred, &mut ResponseWriter::for_deferred(out, &http_date(), &deferred));
+        handler.finish(
+            deferred,
+            &mut ResponseWriter::for_deferred(out, &http_date(), &deferred),
+        );
     }
 
     /// Answers `408` for a head that did not complete in time (the caller closes).

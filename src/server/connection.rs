@@ -245,7 +245,11 @@ fn write_deferred<H: Handler + ?Sized>(
     BUFFERS.with(|b| {
         let b = &mut *b.borrow_mut();
         session.finish(deferred, handler, &mut b.write);
-        let written = if pending_out.is_empty() { write_now(stream, &b.write) } else { Ok(0) };
+        let written = if pending_out.is_empty() {
+            write_now(stream, &b.write)
+        } else {
+            Ok(0)
+        };
         if let Ok(n) = written {
             pending_out.extend_from_slice(&b.write[n..]);
         }
