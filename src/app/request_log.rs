@@ -73,10 +73,11 @@ impl RequestLog {
     pub fn start(format: LogFormat) -> std::io::Result<RequestLog> {
         // SAFETY: fd 1 is open for the whole process; ManuallyDrop keeps it open.
         let stdout = RawStdout(ManuallyDrop::new(unsafe { std::fs::File::from_raw_fd(1) }));
-        RequestLog::start_on(format, stdout)
+        RequestLog::start_with_writer(format, stdout)
     }
 
-    fn start_on(format: LogFormat, out: impl Write + Send + 'static) -> std::io::Result<RequestLog> {
+    /// Starts the writer thread on `out` instead of stdout (tests).
+    pub fn start_with_writer(format: LogFormat, out: impl Write + Send + 'static) -> std::io::Result<RequestLog> {
         let shared = Arc::new(Shared {
             ring: Mutex::new(Ring {
                 bytes: vec![0; RING_BYTES].into_boxed_slice(),
@@ -392,7 +393,7 @@ mod tests {
     #[test]
     fn a_stuck_stdout_drops_and_counts() {
         let gate = Arc::new((std::sync::Mutex::new(false), std::sync::Condvar::new()));
-        let log = RequestLog::start_on(LogFormat::Text, Stuck(gate.clone(), Vec::new())).unwrap();
+        let log = RequestLog::start_with_writer(LogFormat::Text, Stuck(gate.clone(), Vec::new())).unwrap();
         let started = Instant::now();
         for _ in 0..20_000 {
             log.record(&entry("/"));
