@@ -391,7 +391,7 @@ mod tests {
         let Some(Command::Loadgen(args)) = cli.command else {
             panic!("no loadgen subcommand: {cli:?}");
         };
-        assert_eq!((args.rate, args.duration), (200.0, Duration::from_secs(2)));
+        assert_eq!((args.rate, args.duration), (Some(200.0), Some(Duration::from_secs(2))));
         // Server flags do not mix with the subcommand.
         assert!(Cli::try_parse_from([
             "x",
