@@ -356,6 +356,9 @@ fn deploy_jobs_parse() {
     for (file, path, requests) in [
         ("qps-job.yaml", "/", 1_800_000),
         ("temperature-job.yaml", "/cpuTempUp", 96),
+        // 1m:0-6000 + 4m:6000 + 30s:6000-0.
+        ("stages-job.yaml", "/", 180_000 + 1_440_000 + 90_000),
+        ("work-job.yaml", "/work/20ms", 1_500 + 12_000 + 750),
     ] {
         let text = std::fs::read_to_string(dir.join(file)).unwrap();
         let job = &YamlLoader::load_from_str(&text).unwrap()[0];
