@@ -55,13 +55,22 @@ fn json_lines_one_per_request() {
     );
     let out = collect_stdout(&mut child);
     let sent = send_requests(&mut Client::connect(addr), 10);
+    // A head that cannot be parsed is logged too, as far as it is known.
+    let mut bad = Client::connect(addr);
+    bad.send(b"GET /x HTTP/1.1\r\nHost: t\r\nContent-Length: x\r\n\r\n");
+    assert_eq!(bad.read_response(false).status, 400);
     stop(&mut child);
     let log = out.join().unwrap();
-    let lines: Vec<serde_json::Value> = log
+    let mut lines: Vec<serde_json::Value> = log
         .lines()
         .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
         .collect();
-    assert_eq!(lines.len(), sent);
+    assert_eq!(lines.len(), sent + 1);
+    let rejected = lines.pop().unwrap();
+    assert_eq!(
+        (rejected["method"].as_str(), rejected["status"].as_u64()),
+        (Some("OTHER"), Some(400))
+    );
     for (i, line) in lines.iter().enumerate() {
         let (path, status) = PATHS[i % PATHS.len()];
         assert_eq!(line["method"], "GET");
@@ -78,7 +87,7 @@ fn json_lines_one_per_request() {
 
 #[test]
 fn text_lines_one_per_request() {
-    let (mut child, addr) = spawn_binary_with(&["--workers", "2", "--log-requests"], &[], Stdio::piped());
+    let (mut child, addr) = spawn_binary_with(&["--workers", "2"], &[("CMA_LOG_REQUESTS", "true")], Stdio::piped());
     let out = collect_stdout(&mut child);
     let sent = send_requests(&mut Client::connect(addr), 10);
     stop(&mut child);

@@ -16,6 +16,7 @@ use std::cell::RefCell;
 use std::future::Future;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
+use std::time::Duration;
 
 pub use api::Api;
 pub use build_info::{BuildInfo, BUILD};
@@ -380,6 +381,15 @@ impl Handler for App {
         // A head that broke before its path was known counts as `/`.
         self.requests
             .count(rejection.path.map_or(Api::Root, Api::route), status);
+        if let Some(log) = &self.log {
+            // Neither the method nor the time of reading is known here.
+            log.record(&LogEntry {
+                method: Method::Other,
+                path: rejection.path.unwrap_or("-"),
+                status,
+                latency: Duration::ZERO,
+            });
+        }
     }
 }
 
