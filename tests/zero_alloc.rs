@@ -29,9 +29,6 @@ use counting_alloc::{allocations, CountingAllocator};
 #[global_allocator]
 static GLOBAL: CountingAllocator = CountingAllocator;
 
-/// The allocation count is the whole process's: one test measures at a time.
-static MEASURING: std::sync::Mutex<()> = std::sync::Mutex::new(());
-
 /// A client with a fixed buffer that reads whole responses without allocating.
 struct RawClient {
     stream: TcpStream,
@@ -124,9 +121,16 @@ fn workload(c: &mut RawClient, pipelined: &[u8], rounds: usize) {
     }
 }
 
+/// One test, its phases in turn: the allocation count is the whole
+/// process's, and the test harness allocates when another test finishes.
 #[test]
+fn request_paths_allocate_nothing() {
+    steady_state_requests_allocate_nothing();
+    experiment_routes_and_flags_allocate_nothing();
+    request_log_lines_allocate_nothing();
+}
+
 fn steady_state_requests_allocate_nothing() {
-    let _one_at_a_time = MEASURING.lock().unwrap_or_else(|e| e.into_inner());
     let shutdown = Arc::new(Shutdown::new());
     let app = Arc::new(App::new(
         Arc::new(SimulatedTemperature::new(50.0, 0.5)),
@@ -219,9 +223,7 @@ fn experiment_workload(c: &mut RawClient, rounds: usize) {
     }
 }
 
-#[test]
 fn experiment_routes_and_flags_allocate_nothing() {
-    let _one_at_a_time = MEASURING.lock().unwrap_or_else(|e| e.into_inner());
     let shutdown = Arc::new(Shutdown::new());
     let options = AppOptions {
         error_ratio: ErrorRatio::new(0.5),
@@ -256,9 +258,7 @@ fn experiment_routes_and_flags_allocate_nothing() {
     running.stop();
 }
 
-#[test]
 fn request_log_lines_allocate_nothing() {
-    let _one_at_a_time = MEASURING.lock().unwrap_or_else(|e| e.into_inner());
     for format in [LogFormat::Text, LogFormat::Json] {
         let log = RequestLog::start_with_writer(format, std::io::sink()).unwrap();
         let entry = LogEntry {
