@@ -67,3 +67,66 @@ pub(super) struct Framing {
     pub keep_alive: bool,
     pub http10: bool,
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+    use crate::http::{Handler, Limits, Rejection, Request, ResponseWriter, Session, Status};
+
+    /// Defers `/later` by a second; answers everything else at once.
+    struct Later;
+    impl Handler for Later {
+        fn handle(&self, req: &Request<'_>, res: &mut ResponseWriter<'_>) {
+            if req.path == "/later" {
+                res.defer(Wait::Until(req.received + Duration::from_secs(1)), 7, req);
+            } else {
+                res.respond(Status::Ok, &[], "text/plain", req.path.as_bytes());
+            }
+        }
+        fn reject(&self, rejection: Rejection<'_>, res: &mut ResponseWriter<'_>) {
+            res.respond(rejection.status, &[], "text/plain", b"");
+        }
+        fn finish(&self, deferred: Deferred, res: &mut ResponseWriter<'_>) {
+            assert_eq!((deferred.tag, deferred.path()), (7, "/later"));
+            res.respond(Status::Ok, &[], "text/plain", b"later");
+        }
+    }
+
+    #[test]
+    fn feed_stops_after_a_deferred_request_and_finish_answers_it() {
+        let mut session = Session::new(Limits { max_body: 0 });
+        let input = b"GET /a HTTP/1.1\r\nHost: x\r\n\r\nHEAD /later HTTP/1.1\r\nHost: x\r\n\r\nGET /b HTTP/1.1\r\nHost: x\r\n\r\n";
+        let received = Instant::now();
+        let mut out = Vec::new();
+        let p = session.feed(input, received, &Later, false, &mut out);
+        let deferred = p.deferred.expect("deferred");
+        assert_eq!((p.responses, p.close), (2, false));
+        assert_eq!(p.consumed, input.len() - b"GET /b HTTP/1.1\r\nHost: x\r\n\r\n".len());
+        assert_eq!(deferred.wait, Wait::Until(received + Duration::from_secs(1)));
+        let first = String::from_utf8(std::mem::take(&mut out)).unwrap();
+        assert!(first.ends_with("/a"), "only the first answer so far: {first}");
+        session.finish(deferred, &Later, &mut out);
+        let later = String::from_utf8(std::mem::take(&mut out)).unwrap();
+        // HEAD framing survives the wait: a length, no body.
+        assert!(
+            later.starts_with("HTTP/1.1 200 OK\r\n") && later.ends_with("Content-Length: 5\r\n\r\n"),
+            "{later}"
+        );
+        let p = session.feed(&input[p.consumed..], received, &Later, false, &mut out);
+        assert_eq!((p.responses, p.deferred), (1, None));
+    }
+
+    #[test]
+    fn long_paths_are_cut_at_a_char_boundary() {
+        let framing = Framing {
+            head_only: false,
+            keep_alive: true,
+            http10: false,
+        };
+        let path = format!("/{}é", "a".repeat(PATH_NOTE - 2));
+        let d = Deferred::new(Wait::Job(1), 0, Instant::now(), framing, &path);
+        assert_eq!(d.path(), &path[..PATH_NOTE - 1]);
+    }
+}

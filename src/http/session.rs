@@ -103,12 +103,13 @@ impl Session {
                     let mut res = ResponseWriter::for_request(out, date, &req, keep_alive);
                     handler.handle(&req, &mut res);
                     self.discard = req.body_len;
-                    p.deferred = res.deferred();
-                    if !keep_alive {
-                        p.close = true;
+                    if let Some(deferred) = res.deferred() {
+                        p.deferred = Some(deferred);
+                        p.close = !keep_alive;
                         break;
                     }
-                    if p.deferred.is_some() {
+                    if !keep_alive {
+                        p.close = true;
                         break;
                     }
                     continue;
