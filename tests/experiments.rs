@@ -5,7 +5,7 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use common::{sample, Client, TestServer};
+use common::{sample, spawn_binary, Client, TestServer};
 use custom_metrics_app::app::{AppOptions, DelayRange, ErrorRatio};
 
 fn metrics(c: &mut Client) -> String {
@@ -228,4 +228,38 @@ fn version_json_and_build_info() {
         env!("CARGO_PKG_VERSION")
     );
     assert_eq!(sample(&m, &series), Some(1.0), "{m}");
+}
+
+/// The flags reach the app through the real command line.
+#[test]
+fn flags_of_the_binary() {
+    let (mut child, addr) = spawn_binary(&[
+        "--workers",
+        "1",
+        "--error-ratio",
+        "0.5",
+        "--delay",
+        "20ms..40ms",
+        "--work-threads",
+        "1",
+    ]);
+    let mut c = Client::connect(addr);
+    let mut statuses = Vec::new();
+    for _ in 0..4 {
+        let started = Instant::now();
+        statuses.push(c.get("/").status);
+        let waited = started.elapsed();
+        assert!(
+            waited >= Duration::from_millis(20) && waited < Duration::from_secs(10),
+            "{waited:?}"
+        );
+    }
+    assert_eq!(statuses, [200, 500, 200, 500]);
+    let mut busy = Client::connect(addr);
+    busy.send(b"GET /work/1s HTTP/1.1\r\nHost: t\r\n\r\n");
+    std::thread::sleep(Duration::from_millis(200));
+    assert_eq!(c.get("/work/10ms").status, 503, "one work thread, busy");
+    assert_eq!(busy.read_response(false).status, 200);
+    let _ = child.kill();
+    let _ = child.wait();
 }
