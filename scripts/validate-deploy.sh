@@ -4,8 +4,9 @@
 #   1. yamllint -s (warnings fail too) on every YAML file under deploy/,
 #      with deploy/.yamllint;
 #   2. the Grafana dashboard JSON parses;
-#   3. `kubectl kustomize` renders deploy/ and deploy/overlays/real-sensors
-#      with no error and no warning (e.g. deprecated fields);
+#   3. `kubectl kustomize` renders deploy/, deploy/overlays/real-sensors and
+#      deploy/overlays/cpu-hpa with no error and no warning (e.g. deprecated
+#      fields);
 #   4. consistency checks (tests/deploy/check_deploy.py): selectors, ports,
 #      probes, securityContext, no spec.replicas, HPA targets and behavior,
 #      HPA metrics served by the adapter rules, rules.default false, rate
@@ -106,9 +107,9 @@ for f in "${json_files[@]}"; do
 done
 
 step "kubectl kustomize"
-declare -A renders=([base]="$deploy" [real-sensors]="$deploy/overlays/real-sensors")
+declare -A renders=([base]="$deploy" [real-sensors]="$deploy/overlays/real-sensors" [cpu-hpa]="$deploy/overlays/cpu-hpa")
 rendered_args=()
-for name in base real-sensors; do
+for name in base real-sensors cpu-hpa; do
     dir="${renders[$name]}"
     if kubectl kustomize "$dir" >"$work/$name.yaml" 2>"$work/$name.err"; then
         if [ -s "$work/$name.err" ]; then

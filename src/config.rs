@@ -10,6 +10,7 @@ use std::str::FromStr;
 
 use clap::{Parser, Subcommand};
 
+use crate::app::{parse_delay, parse_ratio, parse_threads, AppOptions, DelayRange, ErrorRatio, LogFormat};
 use crate::http::Limits;
 use crate::loadgen::LoadgenArgs;
 use crate::server::{ServerConfig, Timeouts};
@@ -18,7 +19,9 @@ use crate::temperature::{HwmonSelector, SourceChoice, TemperatureConfig, Thermal
 /// A tiny, fast sample workload for Kubernetes custom-metrics autoscaling.
 ///
 /// Serves `/` ("custom metrics"), `/cpuTempUp`, `/cpuTempDown`, `/metrics`
-/// (Prometheus text format), `/healthz` and `/readyz`.
+/// (Prometheus text format), `/healthz`, `/readyz`, and for experiments
+/// `/status/{code}`, `/delay/{duration}`, `/work/{duration}`,
+/// `POST /readyz/disable|enable` and `/version`.
 /// `custom-metrics-app loadgen --help` describes the load generator.
 // Without a subcommand the flags configure the server, exactly as before the
 // subcommand existed; server flags before `loadgen` are an error rather than
@@ -118,6 +121,27 @@ pub struct Cli {
     /// Seconds between two sensor sampling passes; a read not done within half of it counts as timed out.
     #[arg(long, env = "CMA_SENSOR_INTERVAL", default_value_t = 1.0, value_name = "SECONDS", value_parser = sensor_interval)]
     pub sensor_interval: f64,
+
+    /// Share of `/` requests answered 500, from 0 to 1, spread evenly (0.1: every tenth request).
+    #[arg(long, env = "CMA_ERROR_RATIO", default_value_t = 0.0, value_name = "RATIO", value_parser = parse_ratio)]
+    pub error_ratio: f64,
+
+    /// Latency added to `/`: a duration (250ms) or a range to pick from uniformly (100ms..2s); at most 10s.
+    #[arg(long, env = "CMA_DELAY", value_name = "DURATION|MIN..MAX", value_parser = parse_delay)]
+    pub delay: Option<DelayRange>,
+
+    /// Threads /work/{duration} burns CPU on: that many jobs at once, more are answered 503
+    /// [default: available cores].
+    #[arg(long, env = "CMA_WORK_THREADS", value_name = "N", value_parser = parse_threads)]
+    pub work_threads: Option<usize>,
+
+    /// Log one line per request on stdout (time, method, path, status, latency).
+    #[arg(long, env = "CMA_LOG_REQUESTS")]
+    pub log_requests: bool,
+
+    /// Format of the request log lines.
+    #[arg(long, env = "CMA_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text, value_name = "FORMAT")]
+    pub log_format: LogFormat,
 }
 
 /// Clap's message (its first paragraph: the error and, for some errors, the
@@ -221,6 +245,16 @@ impl Cli {
         }
     }
 
+    pub fn app_options(&self) -> AppOptions {
+        let defaults = AppOptions::default();
+        AppOptions {
+            error_ratio: ErrorRatio::new(self.error_ratio),
+            delay: self.delay,
+            work_threads: self.work_threads.unwrap_or(defaults.work_threads),
+            request_log: self.log_requests.then_some(self.log_format),
+        }
+    }
+
     pub fn temperature_config(&self) -> TemperatureConfig {
         let interval = Duration::from_secs_f64(self.sensor_interval);
         TemperatureConfig {
@@ -306,6 +340,35 @@ mod tests {
     }
 
     #[test]
+    fn experiment_flags() {
+        let off = Cli::try_parse_from(["x"]).unwrap().app_options();
+        assert!(off.error_ratio.is_zero() && off.delay.is_none() && off.request_log.is_none());
+        let cli = Cli::try_parse_from([
+            "x",
+            "--error-ratio",
+            "0.1",
+            "--delay",
+            "5ms..20ms",
+            "--work-threads",
+            "3",
+            "--log-requests",
+            "--log-format",
+            "json",
+        ])
+        .unwrap();
+        let o = cli.app_options();
+        assert_eq!(o.error_ratio, ErrorRatio::new(0.1));
+        assert_eq!(
+            o.delay,
+            Some(DelayRange {
+                min: Duration::from_millis(5),
+                max: Duration::from_millis(20)
+            })
+        );
+        assert_eq!((o.work_threads, o.request_log), (3, Some(LogFormat::Json)));
+    }
+
+    #[test]
     fn errors_fit_on_one_line() {
         assert_eq!(
             one_line(
@@ -334,7 +397,7 @@ mod tests {
         let Some(Command::Loadgen(args)) = cli.command else {
             panic!("no loadgen subcommand: {cli:?}");
         };
-        assert_eq!((args.rate, args.duration), (200.0, Duration::from_secs(2)));
+        assert_eq!((args.rate, args.duration), (Some(200.0), Some(Duration::from_secs(2))));
         // Server flags do not mix with the subcommand.
         assert!(Cli::try_parse_from([
             "x",
@@ -365,6 +428,13 @@ mod tests {
             &["x", "--sensor-interval", "0"],
             &["x", "--sensor-interval", "0.05"],
             &["x", "--sensor-interval", "NaN"],
+            &["x", "--error-ratio", "1.1"],
+            &["x", "--error-ratio", "-0.5"],
+            &["x", "--delay", "11s"],
+            &["x", "--delay", "2s..1s"],
+            &["x", "--delay", "soon"],
+            &["x", "--work-threads", "0"],
+            &["x", "--log-format", "xml"],
         ] {
             assert!(Cli::try_parse_from(args).is_err(), "{args:?}");
         }

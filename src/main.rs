@@ -7,7 +7,7 @@ use std::sync::Arc;
 use custom_metrics_app::app::App;
 use custom_metrics_app::config::{Cli, Command};
 use custom_metrics_app::server::{Server, Shutdown};
-use custom_metrics_app::temperature::build_source;
+use custom_metrics_app::temperature::{build_source, ChangeLog};
 
 fn main() {
     let cli = Cli::parse_or_exit(std::env::args_os());
@@ -27,14 +27,20 @@ fn main() {
             std::process::exit(1);
         }
     };
-    let app = Arc::new(
-        App::with_collectors(
-            temperature.source.clone(),
-            temperature.collectors.clone(),
-            shutdown.clone(),
-        )
-        .with_openmetrics(!cli.no_openmetrics),
-    );
+    let app = App::with_collectors(
+        temperature.source.clone(),
+        temperature.collectors.clone(),
+        shutdown.clone(),
+    )
+    .with_openmetrics(!cli.no_openmetrics)
+    .with_options(cli.app_options());
+    let app = match app {
+        Ok(app) => Arc::new(app),
+        Err(e) => {
+            eprintln!("error: cannot start the request log: {e}");
+            std::process::exit(1);
+        }
+    };
 
     let server = match Server::bind(config) {
         Ok(s) => s,
@@ -50,13 +56,26 @@ fn main() {
         config.workers,
         temperature.summary,
     );
+    // Kept until exit: dropping it stops the temperature change log. It
+    // looks as often as the sensors are sampled.
+    let interval = cli.temperature_config().interval;
+    let _temperature_log = match ChangeLog::start(temperature.source.clone(), interval, |line| eprintln!("{line}")) {
+        Ok(log) => log,
+        Err(e) => {
+            eprintln!("error: cannot start the temperature log: {e}");
+            std::process::exit(1);
+        }
+    };
     if let Err(e) = watch_signals(shutdown.clone()) {
         eprintln!("error: cannot install signal handlers: {e}");
         std::process::exit(1);
     }
-    if let Err(e) = server.run(app, shutdown) {
+    if let Err(e) = server.run(app.clone(), shutdown) {
         eprintln!("error: {e}");
         std::process::exit(1);
+    }
+    if let Some(log) = app.request_log() {
+        log.flush(std::time::Duration::from_secs(2));
     }
     drop(temperature);
     eprintln!("custom-metrics-app: shut down");

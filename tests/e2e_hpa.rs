@@ -23,6 +23,10 @@
 //! 5. The HPA of deploy/base/hpa.yaml, with the controller's algorithm over
 //!    those values, must ask for the replicas computed from the known inputs.
 //!
+//! A second test runs a pod with `--error-ratio 0.1` under load and checks
+//! that the PrometheusRule's error-ratio alert expression, evaluated by the
+//! real Prometheus on what it scraped, sees 10 %, and fires.
+//!
 //! Needs `prometheus` (skips loudly without it, fails in CI). Prints the
 //! figures: `cargo test --test e2e_hpa -- --nocapture`.
 
@@ -323,4 +327,74 @@ fn hpa_pipeline_end_to_end() {
     println!("  desired replicas: {desired} (expected from the known load: {expected})");
     assert_eq!(proposals, expected_proposals);
     assert_eq!(desired, expected);
+}
+
+/// `--error-ratio` through Prometheus: the alert of deploy/base/prometheusrule.yaml
+/// sees the injected share of 5xx answers.
+#[test]
+fn error_ratio_alert_end_to_end() {
+    const ERROR_RATIO: f64 = 0.1;
+    const RATE: f64 = 200.0;
+    const SECONDS: f64 = 10.0;
+    if !require_tool("prometheus") {
+        return;
+    }
+    let endpoint = manifests::service_monitor();
+    let factor = SCRAPE_INTERVAL.as_secs_f64() / endpoint.interval.as_secs_f64();
+    let scrape_timeout = endpoint.timeout.mul_f64(factor);
+    let ratio = ERROR_RATIO.to_string();
+    let (child, addr) = spawn_binary(&["--workers", "1", "--error-ratio", &ratio]);
+    let _pod = Killed(child);
+    let targets = [Target { pod: "e", addr }];
+    let config = scrape_config(&endpoint, SCRAPE_INTERVAL, scrape_timeout, NAMESPACE, SERVICE, &targets);
+    let prom = Prometheus::start(&config);
+    prom.wait_for("the pod scraped and up", PROMETHEUS_LIMIT, |p| {
+        p.query("up", None).iter().any(|(_, v)| *v == 1.0)
+    });
+
+    let load_start = unix_now();
+    let load = run_loadgen(
+        &[
+            &format!("--url=http://{addr}/"),
+            &format!("--rate={RATE}"),
+            &format!("--duration={SECONDS}s"),
+            "--concurrency=4",
+            "--progress=0",
+        ],
+        &[],
+        LOADGEN_LIMIT,
+    );
+    assert_eq!(load.code, Some(0), "{load:?}");
+    let completed = load.count("completed");
+    let failed = (completed as f64 * ERROR_RATIO).floor() as u64;
+    assert_eq!(load.value("status"), format!("200={} 500={failed}", completed - failed));
+
+    let expr = manifests::alert_expr("CustomMetricsAppErrorRatioHigh");
+    let scaled = adapter::scale_windows(&expr, factor);
+    let eval = load_start + SECONDS - MARGIN_SECONDS;
+    for window in adapter::windows(&scaled) {
+        assert!(
+            eval - window.as_secs_f64() >= load_start + MARGIN_SECONDS,
+            "{scaled}: window inside the load"
+        );
+    }
+    // Wait for the scrape after the evaluation moment before asking.
+    prom.wait_for("a scrape after the evaluation moment", PROMETHEUS_LIMIT, |_| {
+        unix_now() > eval + 2.0
+    });
+    let result = prom.query(&scaled, Some(eval));
+    println!(
+        "{expr}\n    in the test: {scaled}\n    at {:.1} s into the load: {result:?}",
+        eval - load_start
+    );
+    assert_eq!(result.len(), 1, "the alert fires for the one job: {result:?}");
+    let (labels, seen) = &result[0];
+    assert_eq!(
+        (labels["namespace"].as_str(), labels["job"].as_str()),
+        (Some(NAMESPACE), Some(SERVICE))
+    );
+    assert!(
+        (seen - ERROR_RATIO).abs() <= 0.01,
+        "error ratio {seen} from Prometheus, {ERROR_RATIO} injected"
+    );
 }

@@ -227,3 +227,18 @@ fn a_silent_connection_is_closed_and_holds_nothing_up() {
         assert_eq!(s.app.requests().total(), 20, "nothing counted for them");
     });
 }
+
+#[test]
+fn an_answer_that_waits_is_written_before_the_close() {
+    each_accept_mode(|s| {
+        let mut c = s.connect();
+        let started = Instant::now();
+        c.send(b"GET /delay/100ms HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+        assert_eq!(statuses_until_closed(&mut c), [200]);
+        assert!(started.elapsed() >= Duration::from_millis(100));
+        let mut c = s.connect();
+        c.send(b"GET /work/5ms HTTP/1.0\r\n\r\n");
+        assert_eq!(statuses_until_closed(&mut c), [200]);
+        assert_eq!(s.app.requests().total(), 2);
+    });
+}

@@ -186,6 +186,62 @@ fn sigterm_stops_early_with_a_summary() {
     assert_eq!(completed, requests_counted(addr, "/"));
 }
 
+/// A ramp, a hold and a ramp down: each stage's achieved rate, counted by
+/// when its requests were sent, is within 5 % of what the stage asked.
+#[test]
+fn stages_pace_each_stage() {
+    let (child, addr) = spawn_binary(&["--workers", "2"]);
+    let _server = Killed(child);
+    let before = requests_counted(addr, "/");
+    let run = run_loadgen(
+        &[
+            &format!("--url=http://{addr}/"),
+            "--stages=2s:0-400,2s:400,2s:400-0",
+            "--concurrency=8",
+            "--progress=0",
+        ],
+        &[],
+        LIMIT,
+    );
+    println!("{}{}", run.stdout, run.stderr);
+    assert_eq!(run.code, Some(0), "{run:?}");
+    assert_eq!(run.value("asked"), "2s:0-400,2s:400,2s:400-0 for 6s (1600 requests)");
+    assert_eq!(run.count("completed"), requests_counted(addr, "/") - before);
+    for (stage, want) in [(1, 200.0), (2, 400.0), (3, 200.0)] {
+        let (asked, achieved) = run.stage_rates(stage);
+        assert_eq!(asked, want, "stage {stage}");
+        assert!(
+            (achieved - asked).abs() <= asked * 0.05,
+            "stage {stage}: achieved {achieved}/s, asked {asked}/s"
+        );
+    }
+}
+
+#[test]
+fn json_summary() {
+    let (child, addr) = spawn_binary(&["--workers", "1"]);
+    let _server = Killed(child);
+    let run = run_loadgen(
+        &[
+            &format!("--url=http://{addr}/status/503"),
+            "--stages=500ms:20,500ms:20-0",
+            "--output=json",
+        ],
+        &[],
+        LIMIT,
+    );
+    assert_eq!(run.code, Some(0), "{run:?}");
+    let summary: serde_json::Value = serde_json::from_str(&run.stdout).expect("one JSON object");
+    assert_eq!(summary["asked"], 15);
+    assert_eq!(summary["completed"], 15);
+    assert_eq!(summary["status"]["503"], 15);
+    assert_eq!(summary["stages"].as_array().unwrap().len(), 2);
+    assert_eq!(summary["stages"][0]["asked"], 10);
+    assert_eq!(summary["stages"][1]["to_per_second"], 0.0);
+    assert!(summary["latency_seconds"]["p99"].as_f64().unwrap() > 0.0);
+    assert_eq!(requests_counted(addr, "status"), 15);
+}
+
 #[test]
 fn bad_flags_exit_2_with_one_line() {
     let ok = ["--url=http://127.0.0.1:9/", "--rate=1", "--duration=1s"];
@@ -204,6 +260,11 @@ fn bad_flags_exit_2_with_one_line() {
         (&[ok[0], ok[1], ok[2], "--timeout=0"], &[]),
         (&[ok[0], ok[1], ok[2], "--listen=127.0.0.1:1"], &[]),
         (&[ok[0], ok[2]], &[("CMA_LOADGEN_RATE", "fast")]),
+        (&[ok[0], "--stages=30s"], &[]),
+        (&[ok[0], "--stages=30s:0-x"], &[]),
+        (&[ok[0], "--stages=10s:0"], &[]),
+        (&[ok[0], ok[1], "--stages=1s:1"], &[]),
+        (&[ok[0], ok[1], ok[2], "--output=yaml"], &[]),
     ] {
         let run = run_loadgen(args, env, LIMIT);
         assert_eq!(run.code, Some(2), "{args:?} {env:?}: {run:?}");
@@ -267,6 +328,8 @@ fn help_lists_the_flags() {
         "--method",
         "--timeout",
         "--progress",
+        "--stages",
+        "--output",
         "CMA_LOADGEN_URL",
         "keep-alive",
     ] {
@@ -293,6 +356,9 @@ fn deploy_jobs_parse() {
     for (file, path, requests) in [
         ("qps-job.yaml", "/", 1_800_000),
         ("temperature-job.yaml", "/cpuTempUp", 96),
+        // 1m:0-6000 + 4m:6000 + 30s:6000-0.
+        ("stages-job.yaml", "/", 180_000 + 1_440_000 + 90_000),
+        ("work-job.yaml", "/work/20ms", 1_500 + 12_000 + 750),
     ] {
         let text = std::fs::read_to_string(dir.join(file)).unwrap();
         let job = &YamlLoader::load_from_str(&text).unwrap()[0];
@@ -310,9 +376,10 @@ fn deploy_jobs_parse() {
         };
         assert_eq!(a.url.path, path, "{file}");
         assert_eq!(a.connection, ConnectionMode::Close, "{file}: spread over all pods");
-        assert_eq!(Schedule::new(a.rate, a.duration).planned(), requests, "{file}");
+        let schedule = Schedule::staged(a.stages());
+        assert_eq!(schedule.planned(), requests, "{file}");
         // The Job's deadline leaves room for the whole run and one timeout.
         let deadline = job["spec"]["activeDeadlineSeconds"].as_i64().unwrap() as u64;
-        assert!(a.duration.as_secs() + a.timeout.as_secs() < deadline, "{file}");
+        assert!(schedule.duration().as_secs() + a.timeout.as_secs() < deadline, "{file}");
     }
 }

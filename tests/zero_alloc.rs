@@ -1,7 +1,11 @@
 //! Proves the request path allocates nothing: a counting global allocator
 //! watches the whole process while a warmed-up server answers thousands of
 //! keep-alive, pipelined, HEAD, temperature and `/metrics` requests (text and
-//! OpenMetrics, with the latency histogram and the process metrics).
+//! OpenMetrics, with the latency histogram and the process metrics), and the
+//! experiment routes and flags (`/status`, `/delay`, `/work`, readiness,
+//! `/version`, `--error-ratio`, `--delay`, the request log's lines).
+//! The readiness toggles are exercised too, outside the measurement (see
+//! `toggle_readiness`).
 //!
 //! The client side is written to allocate nothing during the measured phase
 //! (fixed buffers, no formatting), so any allocation counted is the server's.
@@ -11,8 +15,9 @@ use std::net::{SocketAddr, TcpStream};
 use std::sync::Arc;
 use std::time::Duration;
 
-use custom_metrics_app::app::App;
+use custom_metrics_app::app::{App, AppOptions, DelayRange, ErrorRatio, LogEntry, LogFormat, RequestLog};
 use custom_metrics_app::http::Limits;
+use custom_metrics_app::http::{Method, Status};
 use custom_metrics_app::server::{Server, ServerConfig, Shutdown};
 use custom_metrics_app::temperature::SimulatedTemperature;
 
@@ -84,10 +89,16 @@ fn parse_num(b: &[u8]) -> usize {
         .fold(0, |a, c| a * 10 + (c - b'0') as usize)
 }
 
+/// The body's length; 0 without the header (only 204 leaves it out).
 fn find_content_length(head: &[u8]) -> usize {
     let key = b"Content-Length: ";
-    let i = head.windows(key.len()).position(|w| w == key).expect("Content-Length");
-    parse_num(&head[i + key.len()..])
+    match head.windows(key.len()).position(|w| w == key) {
+        Some(i) => parse_num(&head[i + key.len()..]),
+        None => {
+            assert_eq!(&head[9..12], b"204", "Content-Length missing");
+            0
+        }
+    }
 }
 
 const GET_ROOT: &[u8] = b"GET / HTTP/1.1\r\nHost: x\r\n\r\n";
@@ -110,7 +121,15 @@ fn workload(c: &mut RawClient, pipelined: &[u8], rounds: usize) {
     }
 }
 
+/// One test, its phases in turn: the allocation count is the whole
+/// process's, and the test harness allocates when another test finishes.
 #[test]
+fn request_paths_allocate_nothing() {
+    steady_state_requests_allocate_nothing();
+    experiment_routes_and_flags_allocate_nothing();
+    request_log_lines_allocate_nothing();
+}
+
 fn steady_state_requests_allocate_nothing() {
     let shutdown = Arc::new(Shutdown::new());
     let app = Arc::new(App::new(
@@ -205,4 +224,97 @@ fn steady_state_requests_allocate_nothing() {
     assert_eq!(app.requests().total(), 2_200 * 22 + 2 * 3 * 22);
     drop(c);
     running.stop();
+}
+
+const STATUS_503: &[u8] = b"GET /status/503 HTTP/1.1\r\nHost: x\r\n\r\n";
+const STATUS_204: &[u8] = b"POST /status/204 HTTP/1.1\r\nHost: x\r\n\r\n";
+const STATUS_BAD: &[u8] = b"GET /status/418 HTTP/1.1\r\nHost: x\r\n\r\n";
+const VERSION: &[u8] = b"GET /version HTTP/1.1\r\nHost: x\r\n\r\n";
+const DISABLE: &[u8] = b"POST /readyz/disable HTTP/1.1\r\nHost: x\r\n\r\n";
+const READYZ: &[u8] = b"GET /readyz HTTP/1.1\r\nHost: x\r\n\r\n";
+const ENABLE: &[u8] = b"POST /readyz/enable HTTP/1.1\r\nHost: x\r\n\r\n";
+const DELAY: &[u8] = b"GET /delay/1ms HTTP/1.1\r\nHost: x\r\n\r\n";
+const WORK: &[u8] = b"GET /work/1ms HTTP/1.1\r\nHost: x\r\n\r\n";
+
+/// Readiness toggles log a line on stderr each; under the test harness the
+/// server threads' stderr is captured into a growing buffer (an allocation
+/// of the harness, not of the server), so they run outside the measurement.
+fn toggle_readiness(c: &mut RawClient) {
+    assert_eq!(c.exchange(DISABLE, 1, false), 200);
+    assert_eq!(c.exchange(READYZ, 1, false), 503);
+    assert_eq!(c.exchange(ENABLE, 1, false), 200);
+}
+
+/// One round: 9 requests, 3 of them deferred.
+fn experiment_workload(c: &mut RawClient, rounds: usize) {
+    for _ in 0..rounds {
+        assert_eq!(c.exchange(STATUS_503, 1, false), 503);
+        assert_eq!(c.exchange(STATUS_204, 1, false), 204);
+        assert_eq!(c.exchange(STATUS_BAD, 1, false), 400);
+        assert_eq!(c.exchange(VERSION, 1, false), 200);
+        assert_eq!(c.exchange(READYZ, 1, false), 200);
+        assert_eq!(c.exchange(DELAY, 1, false), 200);
+        assert_eq!(c.exchange(WORK, 1, false), 200);
+        // `/` with --error-ratio 0.5 and --delay: one 200, one 500.
+        let a = c.exchange(GET_ROOT, 1, false);
+        let b = c.exchange(GET_ROOT, 1, false);
+        assert_eq!(a + b, 700);
+    }
+}
+
+fn experiment_routes_and_flags_allocate_nothing() {
+    let shutdown = Arc::new(Shutdown::new());
+    let options = AppOptions {
+        error_ratio: ErrorRatio::new(0.5),
+        delay: Some(DelayRange {
+            min: Duration::from_micros(100),
+            max: Duration::from_micros(500),
+        }),
+        work_threads: 1,
+        request_log: None,
+    };
+    let app = App::new(Arc::new(SimulatedTemperature::new(50.0, 0.5)), shutdown.clone())
+        .with_options(options)
+        .unwrap();
+    let app = Arc::new(app);
+    let mut config = ServerConfig::new("127.0.0.1:0".parse().unwrap());
+    config.shutdown_timeout = Duration::from_secs(2);
+    let server = Server::bind(config).unwrap();
+    let addr = server.local_addr();
+    let running = server.spawn(app.clone(), shutdown).unwrap();
+    let mut c = RawClient::connect(addr);
+    // Warm-up: the work thread starts, timers and wakers are set up once.
+    toggle_readiness(&mut c);
+    experiment_workload(&mut c, 50);
+    let before = allocations();
+    experiment_workload(&mut c, 200);
+    assert_eq!(
+        allocations() - before,
+        0,
+        "allocations during 200 rounds (1,800 requests)"
+    );
+    drop(c);
+    running.stop();
+}
+
+fn request_log_lines_allocate_nothing() {
+    for format in [LogFormat::Text, LogFormat::Json] {
+        let log = RequestLog::start_with_writer(format, std::io::sink()).unwrap();
+        let entry = LogEntry {
+            method: Method::Get,
+            path: "/delay/10ms",
+            status: Status::Ok,
+            latency: Duration::from_micros(10_250),
+        };
+        for _ in 0..100 {
+            log.record(&entry);
+        }
+        log.flush(Duration::from_secs(10));
+        let before = allocations();
+        for _ in 0..20_000 {
+            log.record(&entry);
+        }
+        log.flush(Duration::from_secs(10));
+        assert_eq!(allocations() - before, 0, "allocations for 20,000 {format:?} lines");
+    }
 }

@@ -10,10 +10,38 @@ pub enum Api {
     Metrics,
     Healthz,
     Readyz,
+    /// `/status/{code}`: error injection.
+    Status,
+    /// `/delay/{duration}`: latency injection.
+    Delay,
+    /// `/work/{duration}`: CPU work.
+    Work,
+    /// `/readyz/disable` and `/readyz/enable`.
+    ReadyzDisable,
+    ReadyzEnable,
+    /// `/version`: build information.
+    Version,
 }
 
 impl Api {
-    pub const ALL: [Api; 6] = [
+    pub const ALL: [Api; 12] = [
+        Api::Root,
+        Api::CpuTempUp,
+        Api::CpuTempDown,
+        Api::Metrics,
+        Api::Healthz,
+        Api::Readyz,
+        Api::Status,
+        Api::Delay,
+        Api::Work,
+        Api::ReadyzDisable,
+        Api::ReadyzEnable,
+        Api::Version,
+    ];
+
+    /// The routes of the seed app: their `status="200"` series are shown
+    /// from start-up (the adapter's queries need them before any request).
+    pub const SEED: [Api; 6] = [
         Api::Root,
         Api::CpuTempUp,
         Api::CpuTempDown,
@@ -35,7 +63,42 @@ impl Api {
             "/metrics" => Api::Metrics,
             "/healthz" => Api::Healthz,
             "/readyz" => Api::Readyz,
+            "/readyz/disable" => Api::ReadyzDisable,
+            "/readyz/enable" => Api::ReadyzEnable,
+            "/version" => Api::Version,
+            // Only paths longer than the shortest prefix pay for the checks.
+            _ if path.len() >= "/work/".len() => Api::route_with_parameter(path),
             _ => Api::Root,
+        }
+    }
+
+    /// Routes that end in a parameter (`/status/503`).
+    fn route_with_parameter(path: &str) -> Api {
+        for api in [Api::Status, Api::Delay, Api::Work] {
+            if path.starts_with(api.prefix()) {
+                return api;
+            }
+        }
+        Api::Root
+    }
+
+    /// The path prefix of a route that takes a parameter ("" for the others).
+    fn prefix(self) -> &'static str {
+        match self {
+            Api::Status => "/status/",
+            Api::Delay => "/delay/",
+            Api::Work => "/work/",
+            _ => "",
+        }
+    }
+
+    /// The parameter of a route like `/status/{code}`: what follows the
+    /// prefix in `path`. `None` when the path is percent-encoded (routed
+    /// after decoding): a parameter is read from a plain path only.
+    pub fn parameter(self, path: &str) -> Option<&str> {
+        match self {
+            Api::Status | Api::Delay | Api::Work => path.strip_prefix(self.prefix()),
+            _ => None,
         }
     }
 
@@ -87,13 +150,21 @@ impl Api {
             Api::Metrics => "metrics",
             Api::Healthz => "healthz",
             Api::Readyz => "readyz",
+            Api::Status => "status",
+            Api::Delay => "delay",
+            Api::Work => "work",
+            Api::ReadyzDisable => "readyzDisable",
+            Api::ReadyzEnable => "readyzEnable",
+            Api::Version => "version",
         }
     }
 
-    /// The `Allow` header value: POST only moves the temperature.
+    /// The `Allow` header value: POST moves the temperature, toggles
+    /// readiness, and asks `/status/{code}` like GET does.
     pub fn allow(self) -> &'static str {
         match self {
-            Api::CpuTempUp | Api::CpuTempDown => "GET, HEAD, POST",
+            Api::CpuTempUp | Api::CpuTempDown | Api::Status => "GET, HEAD, POST",
+            Api::ReadyzDisable | Api::ReadyzEnable => "POST",
             _ => "GET, HEAD",
         }
     }
@@ -116,6 +187,17 @@ mod tests {
         assert_eq!(Api::route("/metrics%3f"), Api::Root);
         assert_eq!(Api::route("/%2525"), Api::Root);
         assert_eq!(Api::route(&format!("/{}%41", "a".repeat(40))), Api::Root);
+        assert_eq!(Api::route("/status/503"), Api::Status);
+        assert_eq!(Api::route("/status/"), Api::Status);
+        assert_eq!(Api::route("/work"), Api::Root);
+        assert_eq!(Api::route("/statusx/5"), Api::Root);
+        assert_eq!(Api::route("/delay/1s"), Api::Delay);
+        assert_eq!(Api::route("/work/10ms"), Api::Work);
+        assert_eq!(Api::route("/readyz/disable"), Api::ReadyzDisable);
+        assert_eq!(Api::route("/version"), Api::Version);
+        assert_eq!(Api::Status.parameter("/status/503"), Some("503"));
+        assert_eq!(Api::Status.parameter("/status%2F503"), None);
+        assert_eq!(Api::Root.parameter("/"), None);
         for (i, a) in Api::ALL.iter().enumerate() {
             assert_eq!(a.index(), i);
         }

@@ -4,12 +4,14 @@
 //! [`crate::server`].
 
 mod date;
+mod deferred;
 mod request;
 mod response;
 mod session;
 mod status;
 
-pub use date::{format_http_date, http_date, HttpDate};
+pub use date::{civil_from_days, format_http_date, http_date, HttpDate};
+pub use deferred::{Deferred, Wait};
 pub use request::{oversized_status, parse, Limits, Method, Parsed, Rejection, Request, Version, MAX_HEADERS};
 pub use response::ResponseWriter;
 pub use session::{Progress, Session, MAX_HEAD, WRITE_HIGH_WATER};
@@ -26,4 +28,19 @@ pub trait Handler: Send + Sync + 'static {
     /// not be parsed or broke a limit, or one that never completed in time.
     /// The connection closes after it.
     fn reject(&self, rejection: Rejection<'_>, res: &mut ResponseWriter<'_>);
+
+    /// Writes the answer to a request that [`handle`](Self::handle)
+    /// [deferred](ResponseWriter::defer), once its wait is over. Handlers
+    /// that never defer keep this default.
+    fn finish(&self, deferred: Deferred, res: &mut ResponseWriter<'_>) {
+        let _ = deferred;
+        res.respond(Status::InternalServerError, &[], "text/plain", b"");
+    }
+
+    /// Completes when the job behind [`Wait::Job`] is done. Handlers that
+    /// start no jobs keep this default.
+    fn job_done(&self, job: u32) -> impl std::future::Future<Output = ()> + Send + '_ {
+        let _ = job;
+        std::future::ready(())
+    }
 }

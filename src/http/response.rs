@@ -3,6 +3,7 @@
 //! out in one write.
 
 use super::date::HttpDate;
+use super::deferred::{Deferred, Framing, Wait};
 use super::request::{Method, Request, Version};
 use super::status::Status;
 
@@ -13,6 +14,8 @@ pub struct ResponseWriter<'a> {
     head_only: bool,
     keep_alive: bool,
     http10: bool,
+    /// Set instead of a response when the handler answers later.
+    deferred: Option<Deferred>,
 }
 
 impl<'a> ResponseWriter<'a> {
@@ -25,6 +28,20 @@ impl<'a> ResponseWriter<'a> {
             head_only: req.method == Method::Head,
             keep_alive,
             http10: req.version == Version::Http10,
+            deferred: None,
+        }
+    }
+
+    /// A writer for the answer to a request that was [deferred](Self::defer):
+    /// framed as that request asked.
+    pub fn for_deferred(out: &'a mut Vec<u8>, date: &'a HttpDate, deferred: &Deferred) -> Self {
+        ResponseWriter {
+            out,
+            date,
+            head_only: deferred.framing.head_only,
+            keep_alive: deferred.framing.keep_alive,
+            http10: deferred.framing.http10,
+            deferred: None,
         }
     }
 
@@ -36,11 +53,49 @@ impl<'a> ResponseWriter<'a> {
             head_only: false,
             keep_alive: false,
             http10: false,
+            deferred: None,
         }
     }
 
     pub fn keep_alive(&self) -> bool {
         self.keep_alive
+    }
+
+    /// Whether the body is left out (a `HEAD` request).
+    pub fn head_only(&self) -> bool {
+        self.head_only
+    }
+
+    /// Answers later, after `wait`: nothing is written now, and the
+    /// connection reads no further request until the answer is written
+    /// (through [`Handler::finish`](super::Handler::finish), given `tag`).
+    pub fn defer(&mut self, wait: Wait, tag: u32, req: &Request<'_>) {
+        let framing = Framing {
+            head_only: self.head_only,
+            keep_alive: self.keep_alive,
+            http10: self.http10,
+        };
+        self.deferred = Some(Deferred::new(wait, tag, req.received, framing, req.path));
+    }
+
+    /// The deferral the handler asked for, if any.
+    pub fn deferred(&self) -> Option<Deferred> {
+        self.deferred
+    }
+
+    /// Appends a `204 No Content` response: no body and, as RFC 9110 wants,
+    /// no `Content-Length`.
+    pub fn respond_no_content(&mut self) {
+        let out = &mut *self.out;
+        out.extend_from_slice(Status::NoContent.status_line().as_bytes());
+        out.extend_from_slice(b"Date: ");
+        out.extend_from_slice(self.date);
+        if !self.keep_alive {
+            out.extend_from_slice(b"\r\nConnection: close");
+        } else if self.http10 {
+            out.extend_from_slice(b"\r\nConnection: keep-alive");
+        }
+        out.extend_from_slice(b"\r\n\r\n");
     }
 
     /// Appends a complete response. `extra_headers` are written verbatim

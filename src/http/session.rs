@@ -5,6 +5,7 @@
 use std::time::Instant;
 
 use super::date::http_date;
+use super::deferred::Deferred;
 use super::request::{oversized_status, parse, Limits, Parsed, Rejection};
 use super::response::ResponseWriter;
 use super::{Handler, Status};
@@ -28,6 +29,9 @@ pub struct Progress {
     pub close: bool,
     /// The close follows a rejected request, so unread input may remain.
     pub rejected: bool,
+    /// The last request's answer waits: the connection waits for it, then
+    /// calls [`Session::finish`] (before `close` is acted on).
+    pub deferred: Option<Deferred>,
 }
 
 /// Per-connection protocol state.
@@ -67,6 +71,7 @@ impl Session {
             responses: 0,
             close: false,
             rejected: false,
+            deferred: None,
         };
         let mut date = None;
         while p.consumed < input.len() && out.len() < WRITE_HIGH_WATER {
@@ -95,8 +100,14 @@ impl Session {
                         out.extend_from_slice(b"HTTP/1.1 100 Continue\r\n\r\n");
                     }
                     let keep_alive = req.keep_alive && !draining;
-                    handler.handle(&req, &mut ResponseWriter::for_request(out, date, &req, keep_alive));
+                    let mut res = ResponseWriter::for_request(out, date, &req, keep_alive);
+                    handler.handle(&req, &mut res);
                     self.discard = req.body_len;
+                    if let Some(deferred) = res.deferred() {
+                        p.deferred = Some(deferred);
+                        p.close = !keep_alive;
+                        break;
+                    }
                     if !keep_alive {
                         p.close = true;
                         break;
@@ -117,6 +128,14 @@ impl Session {
             break;
         }
         p
+    }
+
+    /// Writes the answer to a request whose [`Progress::deferred`] wait is over.
+    pub fn finish<H: Handler + ?Sized>(&mut self, deferred: Deferred, handler: &H, out: &mut Vec<u8>) {
+        handler.finish(
+            deferred,
+            &mut ResponseWriter::for_deferred(out, &http_date(), &deferred),
+        );
     }
 
     /// Answers `408` for a head that did not complete in time (the caller closes).
@@ -169,7 +188,8 @@ mod tests {
                 consumed: 56,
                 responses: 2,
                 close: false,
-                rejected: false
+                rejected: false,
+                deferred: None
             }
         );
         let a = out.find("\r\n\r\n/a").unwrap();

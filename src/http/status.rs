@@ -18,10 +18,19 @@ pub enum Status {
     NotImplemented,
     ServiceUnavailable,
     VersionNotSupported,
+    // Only `/status/{code}` answers these (error injection).
+    Created,
+    NoContent,
+    Unauthorized,
+    Forbidden,
+    NotFound,
+    TooManyRequests,
+    BadGateway,
+    GatewayTimeout,
 }
 
 impl Status {
-    pub const ALL: [Status; 13] = [
+    pub const ALL: [Status; 21] = [
         Status::Ok,
         Status::BadRequest,
         Status::MethodNotAllowed,
@@ -35,6 +44,14 @@ impl Status {
         Status::NotImplemented,
         Status::ServiceUnavailable,
         Status::VersionNotSupported,
+        Status::Created,
+        Status::NoContent,
+        Status::Unauthorized,
+        Status::Forbidden,
+        Status::NotFound,
+        Status::TooManyRequests,
+        Status::BadGateway,
+        Status::GatewayTimeout,
     ];
 
     /// Position in [`Status::ALL`]: the index metrics use.
@@ -57,6 +74,14 @@ impl Status {
             Status::NotImplemented => 501,
             Status::ServiceUnavailable => 503,
             Status::VersionNotSupported => 505,
+            Status::Created => 201,
+            Status::NoContent => 204,
+            Status::Unauthorized => 401,
+            Status::Forbidden => 403,
+            Status::NotFound => 404,
+            Status::TooManyRequests => 429,
+            Status::BadGateway => 502,
+            Status::GatewayTimeout => 504,
         }
     }
 
@@ -68,6 +93,11 @@ impl Status {
     pub fn reason(self) -> &'static str {
         let line = self.status_line();
         &line[13..line.len() - 2]
+    }
+
+    /// The status with this code, if it is one of the set.
+    pub fn from_code(code: u16) -> Option<Status> {
+        Status::ALL.iter().copied().find(|s| s.code() == code)
     }
 
     /// The whole status line, CRLF included.
@@ -86,6 +116,14 @@ impl Status {
             Status::NotImplemented => "HTTP/1.1 501 Not Implemented\r\n",
             Status::ServiceUnavailable => "HTTP/1.1 503 Service Unavailable\r\n",
             Status::VersionNotSupported => "HTTP/1.1 505 HTTP Version Not Supported\r\n",
+            Status::Created => "HTTP/1.1 201 Created\r\n",
+            Status::NoContent => "HTTP/1.1 204 No Content\r\n",
+            Status::Unauthorized => "HTTP/1.1 401 Unauthorized\r\n",
+            Status::Forbidden => "HTTP/1.1 403 Forbidden\r\n",
+            Status::NotFound => "HTTP/1.1 404 Not Found\r\n",
+            Status::TooManyRequests => "HTTP/1.1 429 Too Many Requests\r\n",
+            Status::BadGateway => "HTTP/1.1 502 Bad Gateway\r\n",
+            Status::GatewayTimeout => "HTTP/1.1 504 Gateway Timeout\r\n",
         }
     }
 }

@@ -7,6 +7,7 @@ use std::time::Duration;
 use clap::{Args, ValueEnum};
 
 use super::duration;
+use super::stages::{parse_stage_plan, Stage, StagePlan};
 use super::target::Url;
 
 /// Highest accepted `--rate`: far beyond what one generator thread sends,
@@ -19,7 +20,8 @@ pub const MAX_CONCURRENCY: usize = 10_000;
 /// Longest accepted `--timeout` for one request.
 pub const MAX_TIMEOUT: Duration = Duration::from_secs(300);
 
-/// Sends requests to one URL at a fixed rate for a fixed time, then prints a summary.
+/// Sends requests to one URL at a fixed rate for a fixed time (or in stages: ramp up, hold, stop), then prints a
+/// summary.
 ///
 /// Open loop: request i is sent at start + i/rate whether or not earlier ones have been answered, so a slow
 /// server shows as latency (measured from the due time) rather than as a lower rate. `--rate 0.2` is one
@@ -33,12 +35,25 @@ pub struct LoadgenArgs {
     pub url: Url,
 
     /// Requests per second, fractional allowed (0.2 = one every 5 s); at most 1000000.
-    #[arg(long, env = "CMA_LOADGEN_RATE", value_name = "PER_SECOND", value_parser = rate)]
-    pub rate: f64,
+    #[arg(long, env = "CMA_LOADGEN_RATE", value_name = "PER_SECOND", value_parser = rate,
+          required_unless_present = "stages", requires = "duration")]
+    pub rate: Option<f64>,
 
     /// How long to send: 90s, 5m, 1h30m, 250ms, or plain seconds; at most 24h.
-    #[arg(long, env = "CMA_LOADGEN_DURATION", value_name = "DURATION", value_parser = run_duration)]
-    pub duration: Duration,
+    #[arg(long, env = "CMA_LOADGEN_DURATION", value_name = "DURATION", value_parser = run_duration,
+          required_unless_present = "stages", requires = "rate")]
+    pub duration: Option<Duration>,
+
+    /// Instead of --rate and --duration, stages one after the other (k6's ramping arrival rate):
+    /// DURATION:RATE holds a rate, DURATION:FROM-TO moves it linearly; e.g. 30s:0-6000,2m:6000,1m:6000-0 ramps up,
+    /// holds and stops. At most 100 stages and 24h.
+    #[arg(long, env = "CMA_LOADGEN_STAGES", value_name = "STAGES", value_parser = parse_stage_plan,
+          conflicts_with_all = ["rate", "duration"])]
+    pub stages: Option<StagePlan>,
+
+    /// Summary format on stdout: text (one `key: value` per line) or json.
+    #[arg(long, env = "CMA_LOADGEN_OUTPUT", value_enum, default_value_t = Output::Text, value_name = "FORMAT")]
+    pub output: Output,
 
     /// close: a new connection per request with `Connection: close` (like wget in a loop, so a Service spreads
     /// the requests over all pods); keep-alive: each connection is reused.
@@ -60,6 +75,29 @@ pub struct LoadgenArgs {
     /// Seconds between two progress lines on stderr (0: none).
     #[arg(long, env = "CMA_LOADGEN_PROGRESS", default_value = "5s", value_name = "DURATION", value_parser = progress)]
     pub progress: Duration,
+}
+
+impl LoadgenArgs {
+    /// The run's stages: `--stages`, or the one stage `--rate` for `--duration`.
+    pub fn stages(&self) -> Vec<Stage> {
+        match (&self.stages, self.rate, self.duration) {
+            (Some(plan), _, _) => plan.0.clone(),
+            (None, Some(rate), Some(duration)) => vec![Stage {
+                duration,
+                from: rate,
+                to: rate,
+            }],
+            // clap requires one or the other.
+            _ => Vec::new(),
+        }
+    }
+}
+
+/// How the summary is written.
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Output {
+    Text,
+    Json,
 }
 
 /// How connections are used.
@@ -161,7 +199,7 @@ mod tests {
         ])
         .unwrap();
         assert_eq!(a.url.host, "custom-metrics-app");
-        assert_eq!((a.rate, a.duration), (6000.0, Duration::from_secs(300)));
+        assert_eq!((a.rate, a.duration), (Some(6000.0), Some(Duration::from_secs(300))));
         assert_eq!((a.connection, a.concurrency), (ConnectionMode::Close, 64));
         let t = parse(&[
             "--url=http://custom-metrics-app:3000/cpuTempUp",
@@ -171,13 +209,15 @@ mod tests {
             "--concurrency=1",
         ])
         .unwrap();
-        assert_eq!((t.url.path.as_str(), t.rate), ("/cpuTempUp", 0.2));
+        assert_eq!((t.url.path.as_str(), t.rate), ("/cpuTempUp", Some(0.2)));
     }
 
     #[test]
     fn defaults() {
         let a = parse(&["--url", "http://127.0.0.1:3000", "--rate", "10", "--duration", "90"]).unwrap();
-        assert_eq!(a.duration, Duration::from_secs(90));
+        assert_eq!(a.duration, Some(Duration::from_secs(90)));
+        assert_eq!(a.output, Output::Text);
+        assert_eq!(a.stages().len(), 1);
         assert_eq!(a.connection, ConnectionMode::KeepAlive);
         assert_eq!((a.concurrency, a.method), (16, Method::Get));
         assert_eq!(
@@ -199,6 +239,28 @@ mod tests {
         .unwrap();
         assert_eq!(a.method, Method::Post);
         assert_eq!((a.timeout, a.progress), (Duration::from_millis(250), Duration::ZERO));
+    }
+
+    #[test]
+    fn stages_instead_of_rate_and_duration() {
+        let a = parse(&[
+            "--url=http://h:1/",
+            "--stages=30s:0-6000,2m:6000,1m:6000-0",
+            "--output=json",
+        ])
+        .unwrap();
+        assert_eq!(a.stages().len(), 3);
+        assert_eq!(a.output, Output::Json);
+        for bad in [
+            &["--url=http://h:1/", "--stages=30s:0-6000", "--rate=5"][..],
+            &["--url=http://h:1/", "--stages=30s:0-6000", "--duration=5s"],
+            &["--url=http://h:1/", "--stages=30s"],
+            &["--url=http://h:1/", "--rate=5"],
+            &["--url=http://h:1/", "--duration=5s"],
+            &["--url=http://h:1/", "--stages=1s:1", "--output=xml"],
+        ] {
+            assert!(parse(bad).is_err(), "{bad:?}");
+        }
     }
 
     #[test]
@@ -240,6 +302,7 @@ mod tests {
         for missing in 0..3 {
             let mut args = base.to_vec();
             args.remove(missing);
+            // Without --rate (or --duration) the other one is left alone: an error too.
             assert!(parse(&args).is_err(), "without {}", base[missing]);
         }
     }

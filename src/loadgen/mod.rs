@@ -4,6 +4,7 @@
 //!
 //! - [`args`]: flags, bounds, environment variables;
 //! - [`target`]: the `http://host:port/path` URL and its resolution;
+//! - [`stages`]: `--stages`, the load's shape (ramp, hold, stop);
 //! - [`schedule`]: open-loop due times and the tickets connections claim;
 //! - [`client`]: the HTTP/1.1 client, `close` or `keep-alive`;
 //! - [`stats`], [`histogram`]: what is counted, latency percentiles;
@@ -22,6 +23,7 @@ pub mod duration;
 pub mod histogram;
 pub mod report;
 pub mod schedule;
+pub mod stages;
 pub mod stats;
 pub mod target;
 
@@ -34,8 +36,8 @@ use tokio::sync::Notify;
 use tokio::task::LocalSet;
 use tokio::time::Instant;
 
-use args::ConnectionMode;
 pub use args::LoadgenArgs;
+use args::{ConnectionMode, Output};
 use client::{Connection, ErrorKind};
 use report::{Plan, Summary};
 use schedule::{Schedule, Tickets};
@@ -63,27 +65,28 @@ pub fn run(args: &LoadgenArgs) -> i32 {
             return 1;
         }
     };
-    let schedule = Schedule::new(args.rate, args.duration);
+    let schedule = Schedule::staged(args.stages());
     let plan = Plan {
         url: args.url.clone(),
         method: args.method,
         connection: args.connection,
         concurrency: args.concurrency,
-        rate: args.rate,
-        duration: args.duration,
+        stages: schedule.stages().to_vec(),
+        duration: schedule.duration(),
         planned: schedule.planned(),
+        planned_per_stage: (0..schedule.stages().len()).map(|k| schedule.planned_in(k)).collect(),
     };
     eprintln!(
-        "loadgen: {} {} ({}) at {}/s for {} with up to {} connection(s): {} requests",
+        "loadgen: {} {} ({}) at {} with up to {} connection(s): {} requests",
         plan.method.name(),
         plan.url,
         addrs.iter().map(SocketAddr::to_string).collect::<Vec<_>>().join(", "),
-        plan.rate,
-        duration::format(plan.duration),
+        plan.asked(),
         plan.concurrency,
         plan.planned,
     );
     let run = Run {
+        stage_stats: RefCell::new(vec![Stats::default(); plan.stages.len()]),
         tickets: Tickets::new(schedule),
         stats: RefCell::new(Stats::default()),
         stop: Notify::new(),
@@ -96,16 +99,21 @@ pub fn run(args: &LoadgenArgs) -> i32 {
     let run = Rc::new(run);
     let elapsed = LocalSet::new().block_on(&runtime, drive(run.clone(), args.concurrency, args.progress));
     let stats = run.stats.borrow();
+    let stage_stats = run.stage_stats.borrow();
     let summary = Summary {
         plan: &plan,
         stats: &stats,
+        stage_stats: &stage_stats,
         elapsed,
         // Claimed tickets still waiting for their time when the run was
         // interrupted were not sent either: count what was attempted.
         unsent: plan.planned - (stats.completed + stats.errors()),
         interrupted: run.tickets.stopped(),
     };
-    print!("{summary}");
+    match args.output {
+        Output::Text => print!("{summary}"),
+        Output::Json => println!("{}", summary.to_json()),
+    }
     let _ = std::io::Write::flush(&mut std::io::stdout());
     summary.exit_code()
 }
@@ -114,6 +122,8 @@ pub fn run(args: &LoadgenArgs) -> i32 {
 struct Run {
     tickets: Tickets,
     stats: RefCell<Stats>,
+    /// Per stage, the requests sent while it lasted: what was achieved when.
+    stage_stats: RefCell<Vec<Stats>>,
     /// Wakes the connections waiting for a due time when the run is interrupted.
     stop: Notify,
     request: Vec<u8>,
@@ -158,6 +168,7 @@ async fn connection(run: Rc<Run>) {
         // A late request's latency counts from its due time: the wait for a
         // free connection is the server's slowness too.
         let began = if ticket.late { due } else { Instant::now() };
+        let stage = run.tickets.schedule().stage_at(Instant::now() - run.start);
         let result = match tokio::time::timeout(run.timeout, conn.send(&run.request)).await {
             Ok(r) => r,
             Err(_) => {
@@ -172,6 +183,7 @@ async fn connection(run: Rc<Run>) {
             latency: began.elapsed(),
         };
         run.stats.borrow_mut().record(&outcome);
+        run.stage_stats.borrow_mut()[stage].record(&outcome);
         if run.mode == ConnectionMode::Close {
             conn.finish(CLOSE_WAIT_LIMIT.min(run.timeout)).await;
         }

@@ -17,37 +17,60 @@
 use std::cell::Cell;
 use std::time::Duration;
 
+use super::stages::Stage;
+
 /// How late a claim may be and still count as on time: the resolution of
 /// tokio's timer, and about what it takes to start the connection tasks.
 pub const ON_TIME_SLACK: Duration = Duration::from_millis(1);
 
 /// The due times of a run.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 pub struct Schedule {
-    rate: f64,
+    stages: Vec<Stage>,
+    /// Per stage: its start, from the run's, and the requests due before it (unrounded).
+    starts: Vec<(Duration, f64)>,
     duration: Duration,
     planned: u64,
 }
 
 impl Schedule {
-    /// `rate` requests per second (> 0, finite) for `duration`.
+    /// `rate` requests per second (> 0, finite) for `duration`: one stage.
     pub fn new(rate: f64, duration: Duration) -> Schedule {
         assert!(rate.is_finite() && rate > 0.0, "rate {rate}");
-        Schedule {
-            rate,
+        Schedule::staged(vec![Stage {
             duration,
-            planned: planned(rate, duration),
+            from: rate,
+            to: rate,
+        }])
+    }
+
+    /// Stages one after the other, each with a rate moving linearly from its
+    /// `from` to its `to` (rates ≥ 0 and finite, as [`parse_stages`](super::stages::parse_stages) checks).
+    pub fn staged(stages: Vec<Stage>) -> Schedule {
+        let mut starts = Vec::with_capacity(stages.len());
+        let (mut at, mut before) = (Duration::ZERO, 0.0);
+        for stage in &stages {
+            starts.push((at, before));
+            at += stage.duration;
+            before += stage.expected();
+        }
+        Schedule {
+            planned: whole(before),
+            stages,
+            starts,
+            duration: at,
         }
     }
 
-    /// How many requests fall due within the duration: those with
-    /// `i / rate < duration`.
+    /// How many requests fall due within the duration: request `i` is due
+    /// when `i` requests have fallen due by the rate's integral, and counts if
+    /// that is before the end.
     pub fn planned(&self) -> u64 {
         self.planned
     }
 
-    pub fn rate(&self) -> f64 {
-        self.rate
+    pub fn stages(&self) -> &[Stage] {
+        &self.stages
     }
 
     pub fn duration(&self) -> Duration {
@@ -56,20 +79,52 @@ impl Schedule {
 
     /// When request `i` is due, from the start of the run.
     pub fn due(&self, i: u64) -> Duration {
-        Duration::from_secs_f64(i as f64 / self.rate)
+        let k = self.stage_of(i);
+        let (start, before) = self.starts[k];
+        let stage = &self.stages[k];
+        start + Duration::from_secs_f64(stage.time_of((i as f64 - before).max(0.0)))
+    }
+
+    /// The stage request `i` falls due in.
+    pub fn stage_of(&self, i: u64) -> usize {
+        // The last stage whose first request is at or before `i`; stages
+        // with no request (rate 0) are skipped over.
+        let i = i as f64;
+        let first_after = self.starts.partition_point(|&(_, before)| before <= i);
+        let mut k = first_after.saturating_sub(1);
+        while k > 0 && self.stages[k].expected() == 0.0 {
+            k -= 1;
+        }
+        k
+    }
+
+    /// The stage under way `elapsed` after the start (the last one after the end).
+    pub fn stage_at(&self, elapsed: Duration) -> usize {
+        self.starts
+            .partition_point(|&(start, _)| start <= elapsed)
+            .saturating_sub(1)
+    }
+
+    /// Requests due in stage `k`.
+    pub fn planned_in(&self, k: usize) -> u64 {
+        let boundary = |k: usize| {
+            self.starts
+                .get(k)
+                .map_or(self.planned, |&(_, before)| whole(before).min(self.planned))
+        };
+        boundary(k + 1) - boundary(k)
     }
 }
 
-/// `ceil(duration × rate)`, except that a product within a rounding error
-/// of a whole number is that number: 0.2/s for 8 minutes is 96 requests,
-/// although 480 × 0.2 is 96.00000000000001 in floating point.
-fn planned(rate: f64, duration: Duration) -> u64 {
-    let exact = duration.as_secs_f64() * rate;
-    let nearest = exact.round();
-    if (exact - nearest).abs() <= 1e-9 * nearest.max(1.0) {
+/// `ceil(expected)`, except that a value within a rounding error of a whole
+/// number is that number: 0.2/s for 8 minutes is 96 requests, although
+/// 480 × 0.2 is 96.00000000000001 in floating point.
+fn whole(expected: f64) -> u64 {
+    let nearest = expected.round();
+    if (expected - nearest).abs() <= 1e-9 * nearest.max(1.0) {
         nearest as u64
     } else {
-        exact.ceil() as u64
+        expected.ceil() as u64
     }
 }
 
@@ -186,6 +241,33 @@ mod tests {
         // Far into a long run the spacing is still exact to the nanosecond.
         let fast = Schedule::new(1_000_000.0, secs(86_400.0));
         assert_eq!(fast.due(86_399_999_999), Duration::new(86_399, 999_999_000));
+    }
+
+    #[test]
+    fn stages_ramp_hold_and_stop() {
+        let stages = crate::loadgen::stages::parse_stages("10s:0-100,10s:100,10s:100-0,5s:0").unwrap();
+        let s = Schedule::staged(stages);
+        assert_eq!((s.planned(), s.duration()), (2000, secs(35.0)));
+        assert_eq!((0..4).map(|k| s.planned_in(k)).collect::<Vec<_>>(), [500, 1000, 500, 0]);
+        // Ramp: the rate grows, so the gaps shrink; hold: 10 ms apart.
+        assert_eq!(s.due(0), secs(0.0));
+        assert!(s.due(1) - s.due(0) > s.due(499) - s.due(498));
+        assert_eq!((s.stage_of(499), s.stage_of(500), s.stage_of(1500)), (0, 1, 2));
+        assert_eq!(
+            (s.stage_at(secs(0.0)), s.stage_at(secs(10.0)), s.stage_at(secs(99.0))),
+            (0, 1, 3)
+        );
+        assert!((s.due(500).as_secs_f64() - 10.0).abs() < 1e-6);
+        assert!((s.due(600).as_secs_f64() - 11.0).abs() < 1e-6);
+        assert!(s.due(1999) < secs(30.0));
+        // Due times never go backwards.
+        assert!((1..2000).all(|i| s.due(i) >= s.due(i - 1)));
+        // Requests per second of the ramp up, counted by due time: 5, 15, …, 95.
+        for second in 0..10 {
+            let n = (0..500).filter(|&i| s.due(i).as_secs() == second).count() as f64;
+            let want = 5.0 * (2 * second + 1) as f64;
+            assert!((n - want).abs() <= 1.0, "second {second}: {n} vs {want}");
+        }
     }
 
     #[test]

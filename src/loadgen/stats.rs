@@ -21,7 +21,7 @@ pub struct Outcome {
     pub latency: Duration,
 }
 
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub struct Stats {
     /// Requests written to a socket.
     pub sent: u64,

@@ -19,7 +19,7 @@ use tokio::net::TcpStream;
 
 use super::shutdown::Shutdown;
 use super::worker_connections::BusyMark;
-use crate::http::{Handler, Limits, Progress, Session, WRITE_HIGH_WATER};
+use crate::http::{Deferred, Handler, Limits, Progress, Session, WRITE_HIGH_WATER};
 
 /// One read takes at most this much: room for many pipelined requests.
 const READ_CHUNK: usize = 64 * 1024;
@@ -148,6 +148,32 @@ impl ConnectionState {
     }
 }
 
+impl ConnectionState {
+    /// Writes a deferred answer behind whatever output is still pending.
+    fn finish<H: Handler + ?Sized>(
+        &mut self,
+        deferred: Deferred,
+        handler: &H,
+        mut try_write: impl FnMut(&[u8]) -> io::Result<usize>,
+    ) -> io::Result<()> {
+        BUFFERS.with(|b| {
+            let b = &mut *b.borrow_mut();
+            b.write.clear();
+            self.session.finish(deferred, handler, &mut b.write);
+            let written = if self.pending_out.is_empty() {
+                write_now(&mut try_write, &b.write)
+            } else {
+                Ok(0)
+            };
+            if let Ok(n) = written {
+                self.pending_out.extend_from_slice(&b.write[n..]);
+            }
+            b.write.clear();
+            written.map(drop)
+        })
+    }
+}
+
 /// Serves `stream` until the client closes, a response closes it, a timeout
 /// expires, an I/O error occurs, or a shutdown finds the connection idle.
 pub async fn serve<H: Handler + ?Sized>(
@@ -196,6 +222,10 @@ async fn run<H: Handler + ?Sized>(
         }) = answered.take()
         {
             busy.set(true);
+            if let Some(deferred) = progress.deferred {
+                super::deferred::wait(handler, deferred).await;
+                state.finish(deferred, handler, |d| stream.try_write(d))?;
+            }
             if !state.pending_out.is_empty() {
                 // A client that stops reading is given `write` to make progress.
                 match tokio::time::timeout(write_timeout, stream.write_all(&state.pending_out)).await {
@@ -226,7 +256,8 @@ async fn run<H: Handler + ?Sized>(
                     timer.as_mut().reset(deadline.into());
                 }
             }
-            need_read = !stalled;
+            // After a deferred answer, requests pipelined behind it wait in `pending_in`.
+            need_read = !stalled && progress.deferred.is_none();
         }
         let mut read_len = 0;
         // When the bytes about to be answered were read: one clock read (vDSO)

@@ -14,8 +14,9 @@
 //! responses already written, exactly as if they had been read there: a head
 //! still incomplete, a keep-alive request (the socket is registered only now,
 //! and its first request was answered without waiting for a readiness event),
-//! a body still arriving, a rejected request that needs its linger, output the
-//! socket did not take whole, or nothing readable yet.
+//! a body still arriving, a rejected request that needs its linger, an answer
+//! that waits (`/delay`, `/work`), output the socket did not take whole, or
+//! nothing readable yet.
 
 use std::io::{self, Read, Write};
 use std::net::TcpStream;
@@ -56,7 +57,8 @@ pub fn answer_first<H: Handler + ?Sized>(
     let answered = state
         .answer(n, received, handler, shutdown.is_triggered(), |d| stream.write(d))
         .ok()?;
-    if answered.progress.close && !answered.progress.rejected && state.is_settled() {
+    let p = answered.progress;
+    if p.close && !p.rejected && p.deferred.is_none() && state.is_settled() {
         return None;
     }
     Some(Start {

@@ -7,6 +7,7 @@
 mod accept;
 mod connection;
 mod connection_limit;
+mod deferred;
 mod fast_path;
 mod listener;
 mod shutdown;

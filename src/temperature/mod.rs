@@ -4,11 +4,13 @@
 //! simulated source of the seed app, or real sysfs sensors ([`sysfs`]),
 //! chosen by [`build_source`] from the configuration.
 
+mod change_log;
 mod gauge;
 mod setup;
 mod simulated;
 pub mod sysfs;
 
+pub use change_log::ChangeLog;
 pub use gauge::TemperatureGauge;
 pub use setup::{build_source, SourceChoice, TemperatureConfig, TemperatureSetup};
 pub use simulated::SimulatedTemperature;

@@ -42,6 +42,19 @@ impl LoadgenRun {
             .unwrap_or_else(|_| panic!("achieved: {v:?}"))
     }
 
+    /// Stage `n`'s (from 1) asked and achieved rates: `stage 2: 2s:400 asked
+    /// 800 (400.0/s) completed 799 (399.5/s) …` → (400.0, 399.5).
+    pub fn stage_rates(&self, n: usize) -> (f64, f64) {
+        let line = self.value(&format!("stage {n}"));
+        let rates: Vec<f64> = line
+            .split(['(', ')'])
+            .filter_map(|part| part.strip_suffix("/s"))
+            .map(|r| r.parse().unwrap_or_else(|_| panic!("rate {r:?} in {line:?}")))
+            .collect();
+        assert_eq!(rates.len(), 2, "{line:?}");
+        (rates[0], rates[1])
+    }
+
     /// `elapsed: 1.997s` → 1.997.
     pub fn elapsed(&self) -> f64 {
         let v = self.value("elapsed");

@@ -15,7 +15,7 @@ use std::net::{SocketAddr, TcpStream};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use custom_metrics_app::app::App;
+use custom_metrics_app::app::{App, AppOptions};
 use custom_metrics_app::http::Limits;
 use custom_metrics_app::server::{RunningServer, Server, ServerConfig, Shutdown};
 use custom_metrics_app::temperature::SimulatedTemperature;
@@ -36,7 +36,20 @@ impl TestServer {
     /// A server on 127.0.0.1:0 with `workers`, a 1 KiB body limit, and what
     /// `configure` changes.
     pub fn start_with(workers: usize, configure: impl FnOnce(&mut ServerConfig)) -> TestServer {
-        let simulated = |shutdown| App::new(Arc::new(SimulatedTemperature::new(50.0, 10.0)), shutdown);
+        TestServer::start_with_options(workers, AppOptions::default(), configure)
+    }
+
+    /// Like [`TestServer::start_with`], with the app's experiment `options`.
+    pub fn start_with_options(
+        workers: usize,
+        options: AppOptions,
+        configure: impl FnOnce(&mut ServerConfig),
+    ) -> TestServer {
+        let simulated = |shutdown| {
+            App::new(Arc::new(SimulatedTemperature::new(50.0, 10.0)), shutdown)
+                .with_options(options)
+                .expect("app options")
+        };
         TestServer::start_app(workers, simulated, configure)
     }
 
@@ -152,13 +165,19 @@ impl Client {
                 (n.to_owned(), v.to_owned())
             })
             .collect();
-        let len: usize = headers
-            .iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case("content-length"))
-            .expect("every response has Content-Length")
-            .1
-            .parse()
-            .unwrap();
+        // 204 is the one status without Content-Length (RFC 9110 forbids it).
+        let len: usize = if status == 204 {
+            assert!(!headers.iter().any(|(n, _)| n.eq_ignore_ascii_case("content-length")));
+            0
+        } else {
+            headers
+                .iter()
+                .find(|(n, _)| n.eq_ignore_ascii_case("content-length"))
+                .expect("every response but 204 has Content-Length")
+                .1
+                .parse()
+                .unwrap()
+        };
         let body_len = if head_only { 0 } else { len };
         while self.buf.len() < head_end + body_len {
             self.fill();
@@ -245,6 +264,16 @@ pub fn spawn_binary_with_env(args: &[&str], env: &[(&str, &str)]) -> (std::proce
 
 /// The same, and the start-up line it logged.
 pub fn spawn_binary_logged(args: &[&str], env: &[(&str, &str)]) -> (std::process::Child, SocketAddr, String) {
+    spawn_binary_with(args, env, std::process::Stdio::inherit())
+}
+
+/// Like [`spawn_binary_logged`], with the child's stdout sent to `stdout`
+/// (a pipe for the request log).
+pub fn spawn_binary_with(
+    args: &[&str],
+    env: &[(&str, &str)],
+    stdout: std::process::Stdio,
+) -> (std::process::Child, SocketAddr, String) {
     use std::io::BufRead;
     // The simulated source unless the test picks one: a developer machine may
     // have real sensors, which `auto` would prefer.
@@ -260,6 +289,7 @@ pub fn spawn_binary_logged(args: &[&str], env: &[(&str, &str)]) -> (std::process
         .args(default_source)
         .args(args)
         .envs(env.iter().copied())
+        .stdout(stdout)
         .stderr(std::process::Stdio::piped())
         .spawn()
         .expect("start custom-metrics-app");

@@ -286,8 +286,16 @@ def check_prometheusrule(c: Checker, pr: dict, where: str) -> list[dict]:
         ("up{", "target down"),
         ("cpu_temperature_celsius", "temperature high"),
         ("kube_horizontalpodautoscaler_spec_max_replicas", "HPA at max replicas"),
+        ('status=~"5.."', "error ratio"),
     ]:
         c.check(needle in exprs, f"{where}: PrometheusRule alerts on {what}")
+    error_ratio = [r for g in groups for r in g.get("rules", []) if 'status=~"5.."' in r.get("expr", "")]
+    for r in error_ratio:
+        c.check(
+            "/" in r["expr"] and 'api!~"metrics|healthz|readyz"' in r["expr"] and ">" in r["expr"],
+            f"{where}: {r.get('alert')} is a ratio of 5xx to all answers, scrapes and probes left out",
+            r["expr"],
+        )
     return groups
 
 
@@ -311,6 +319,8 @@ def check_dashboard(c: Checker, cm: dict, where: str) -> list[tuple[str, str]]:
             ("cpu_temperature_celsius", "temperature"),
             ("kube_horizontalpodautoscaler_status_current_replicas", "replicas"),
             ("http_request_duration_seconds_bucket", "latency p99"),
+            ('status=~"5.."', "error ratio"),
+            ("histogram_quantile(0.5,", "latency p50"),
         ]:
             c.check(needle in joined, f"{where}: {key} shows {what}")
     return exprs
@@ -357,6 +367,25 @@ def check_adapter_values(c: Checker, values_path: Path, scrape_interval: float) 
     return {r.metric for r in rendered}, [(f"adapter {r.metric}", r.promql) for r in rendered]
 
 
+def check_cpu_hpa(c: Checker, hpa: dict, dep: dict, where: str) -> None:
+    """The CPU-utilisation alternative: a Resource metric on cpu, and CPU requests to take a share of."""
+    metrics = hpa["spec"].get("metrics", [])
+    cpu = [m for m in metrics if m.get("type") == "Resource" and m.get("resource", {}).get("name") == "cpu"]
+    c.check(len(cpu) == 1 and len(metrics) == 1, f"{where}: the HPA scales on CPU utilisation only", repr(metrics))
+    if cpu:
+        target = cpu[0]["resource"].get("target", {})
+        c.check(
+            target.get("type") == "Utilization" and 0 < int(target.get("averageUtilization", 0)) <= 100,
+            f"{where}: CPU target is a utilisation percentage",
+            repr(target),
+        )
+    for ctr in dep["spec"]["template"]["spec"]["containers"]:
+        c.check(
+            bool(ctr.get("resources", {}).get("requests", {}).get("cpu")),
+            f"{where}: container {ctr.get('name')} requests CPU (utilisation is a share of it)",
+        )
+
+
 def check_real_sensors(c: Checker, dep: dict, where: str) -> None:
     pod = dep["spec"]["template"]["spec"]
     volumes = {v["name"]: v for v in pod.get("volumes", [])}
@@ -390,8 +419,26 @@ def check_job(c: Checker, job: dict, image: str | None, where: str) -> None:
             if a.startswith("--") and "=" in a:
                 k, v = a[2:].split("=", 1)
                 opts[k] = v
-        for flag in ("url", "rate", "duration"):
-            c.check(flag in opts, f"{where}: loadgen --{flag} given (as --{flag}=VALUE)")
+        c.check("url" in opts, f"{where}: loadgen --url given (as --url=VALUE)")
+        if "stages" in opts:
+            # k6-style stages instead of --rate/--duration: DURATION:RATE or DURATION:FROM-TO.
+            c.check(
+                "rate" not in opts and "duration" not in opts,
+                f"{where}: --stages without --rate/--duration",
+            )
+            total = 0.0
+            for stage in opts["stages"].split(","):
+                length, _, rates = stage.partition(":")
+                total += seconds(length)
+                c.check(
+                    all(r.replace(".", "", 1).isdigit() for r in rates.split("-")) and rates.count("-") <= 1,
+                    f"{where}: stage {stage!r} is DURATION:RATE or DURATION:FROM-TO",
+                )
+            if isinstance(deadline, int):
+                c.check(total < deadline, f"{where}: stages last {total:g}s < activeDeadlineSeconds {deadline}")
+        else:
+            for flag in ("rate", "duration"):
+                c.check(flag in opts, f"{where}: loadgen --{flag} given (as --{flag}=VALUE)")
         if "duration" in opts and isinstance(deadline, int):
             c.check(
                 seconds(opts["duration"]) < deadline,
@@ -558,6 +605,10 @@ def main(argv: list[str] | None = None) -> int:
             check_version_label(c, odep, name)
             if name == "real-sensors":
                 check_real_sensors(c, odep, name)
+            if name == "cpu-hpa":
+                ohpa = one(c, objs, "HorizontalPodAutoscaler", name)
+                if ohpa:
+                    check_cpu_hpa(c, ohpa, odep, name)
         c.check(
             sorted((o["kind"], o["metadata"]["name"]) for o in objs)
             == sorted((o["kind"], o["metadata"]["name"]) for o in base),

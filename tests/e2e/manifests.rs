@@ -1,5 +1,6 @@
 //! What the end-to-end test reads from deploy/: the ServiceMonitor's scrape
-//! endpoint, prometheus-adapter's custom rules, the HPA's bounds and targets.
+//! endpoint, prometheus-adapter's custom rules, the HPA's bounds and targets,
+//! the PrometheusRule's alert expressions.
 //! Read from the files every run, so the test checks what users apply.
 
 use std::path::{Path, PathBuf};
@@ -149,4 +150,18 @@ pub fn hpa() -> Hpa {
         max_replicas: count("maxReplicas"),
         targets,
     }
+}
+
+/// The expression of the PrometheusRule's alert `name`.
+pub fn alert_expr(name: &str) -> String {
+    let rule = load("base/prometheusrule.yaml");
+    assert_eq!(string(&rule["kind"], "kind"), "PrometheusRule");
+    rule["spec"]["groups"]
+        .as_vec()
+        .expect("spec.groups")
+        .iter()
+        .flat_map(|g| g["rules"].as_vec().expect("rules").iter())
+        .find(|r| optional_string(&r["alert"]).as_deref() == Some(name))
+        .map(|r| string(&r["expr"], "expr"))
+        .unwrap_or_else(|| panic!("no alert {name} in base/prometheusrule.yaml"))
 }

@@ -1,0 +1,119 @@
+//! Logs what happens to the temperature on stderr, as the seed app did:
+//! each change of at least a degree, a source that stops answering, and one
+//! that answers again. Rare events, so always on; a thread of its own polls
+//! the published value (a load, no sensor read), off the request path.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use super::TemperatureSource;
+
+/// Smallest change worth a line: sensors flicker by fractions of a degree.
+const LOGGED_STEP: f64 = 1.0;
+
+/// The polling thread; stops when dropped.
+pub struct ChangeLog {
+    stop: Arc<AtomicBool>,
+}
+
+impl ChangeLog {
+    /// Polls `source` every `every`, logging changes with `log`.
+    pub fn start(
+        source: Arc<dyn TemperatureSource>,
+        every: Duration,
+        mut log: impl FnMut(&str) + Send + 'static,
+    ) -> std::io::Result<ChangeLog> {
+        let stop = Arc::new(AtomicBool::new(false));
+        let stopped = stop.clone();
+        let mut last = Watched::from(source.celsius());
+        std::thread::Builder::new()
+            .name("temperature-log".into())
+            .spawn(move || {
+                while !stopped.load(Ordering::Relaxed) {
+                    std::thread::sleep(every);
+                    let now = Watched::from(source.celsius());
+                    if let Some(line) = last.change_to(now, source.name()) {
+                        log(&line);
+                        last = now;
+                    }
+                }
+            })?;
+        Ok(ChangeLog { stop })
+    }
+}
+
+impl Drop for ChangeLog {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+    }
+}
+
+/// The last value logged.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Watched {
+    Celsius(f64),
+    Unknown,
+}
+
+impl From<Option<f64>> for Watched {
+    fn from(v: Option<f64>) -> Watched {
+        v.map_or(Watched::Unknown, Watched::Celsius)
+    }
+}
+
+impl Watched {
+    /// The line saying how `self` became `now`, if that is worth saying.
+    fn change_to(self, now: Watched, source: &str) -> Option<String> {
+        match (self, now) {
+            (Watched::Celsius(a), Watched::Celsius(b)) if (b - a).abs() >= LOGGED_STEP => {
+                Some(format!("temperature ({source}): {a} °C -> {b} °C"))
+            }
+            (Watched::Celsius(a), Watched::Unknown) => Some(format!(
+                "temperature ({source}): sensor state: unreadable (last {a} °C)"
+            )),
+            (Watched::Unknown, Watched::Celsius(b)) => {
+                Some(format!("temperature ({source}): sensor state: readable, {b} °C"))
+            }
+            _ => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::temperature::{Direction, SimulatedTemperature};
+
+    #[test]
+    fn lines_for_changes_only() {
+        let c = Watched::Celsius;
+        assert_eq!(c(50.0).change_to(c(50.4), "thermal"), None);
+        assert_eq!(
+            c(50.0).change_to(c(60.0), "simulated").as_deref(),
+            Some("temperature (simulated): 50 °C -> 60 °C")
+        );
+        assert!(c(50.0)
+            .change_to(Watched::Unknown, "hwmon")
+            .unwrap()
+            .contains("unreadable"));
+        assert!(Watched::Unknown
+            .change_to(c(41.5), "hwmon")
+            .unwrap()
+            .contains("readable, 41.5 °C"));
+        assert_eq!(Watched::Unknown.change_to(Watched::Unknown, "hwmon"), None);
+    }
+
+    #[test]
+    fn logs_an_adjustment() {
+        let source = Arc::new(SimulatedTemperature::new(50.0, 10.0));
+        let (tx, rx) = std::sync::mpsc::channel();
+        let _log = ChangeLog::start(source.clone(), Duration::from_millis(5), move |l| {
+            let _ = tx.send(l.to_string());
+        })
+        .unwrap();
+        source.adjust(Direction::Up).unwrap();
+        let line = rx.recv_timeout(Duration::from_secs(10)).unwrap();
+        assert_eq!(line, "temperature (simulated): 50 °C -> 60 °C");
+    }
+}
