@@ -4,10 +4,14 @@
 #
 #   benches/load.sh [-d SECONDS] [-n REPS] [-c "CASES"] [-r 'NAME=CMD with {port}']...
 #
-# Cases (default: all): ka64 ka256 pipe16 close metrics hold10k
+# Cases (default: all): ka64 ka256 pipe16 close once metrics hold10k
 #   ka64/ka256  keep-alive GET / with 64/256 connections
 #   pipe16      16 pipelined GET / per write, 64 connections
 #   close       a new TCP connection per request (wget-style), 32 at a time
+#   once        a new TCP connection per keep-alive request that the client
+#               closes after the response (curl or GNU wget in a loop), 32 at
+#               a time, driven by `custom-metrics-app loadgen --connection once`
+#               (wrk cannot close first)
 #   metrics     keep-alive GET /metrics, 8 connections
 #   hold10k     10,000 keep-alive connections under load: peak RSS
 # Prints req/s, p99, server CPU microseconds per request and peak RSS (the
@@ -20,7 +24,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 DURATION=10
 REPS=1
-CASES="ka64 ka256 pipe16 close metrics hold10k"
+CASES="ka64 ka256 pipe16 close once metrics hold10k"
 declare -a REFS=()
 while getopts "d:n:c:r:" opt; do
   case $opt in
@@ -28,7 +32,7 @@ while getopts "d:n:c:r:" opt; do
     n) REPS=$OPTARG ;;
     c) CASES=$OPTARG ;;
     r) REFS+=("$OPTARG") ;;
-    *) sed -n '2,16p' "$0"; exit 2 ;;
+    *) sed -n '2,20p' "$0"; exit 2 ;;
   esac
 done
 command -v wrk >/dev/null || { echo "load.sh: wrk is not installed (apt-get install wrk)" >&2; exit 2; }
@@ -57,7 +61,11 @@ run_case() { # name pid port case
   echo 5 > "/proc/$pid/clear_refs" 2>/dev/null || true
   local before; before=$(ticks "$pid")
   local line
-  line=$(env "${env[@]}" "${CLIENT_CPU[@]}" wrk -d"${DURATION}s" -s "$LUA" "${args[@]}" 2>/dev/null | grep '^LOAD ' || echo "LOAD rps=0 requests=0")
+  if [ "$case" = once ]; then
+    line=$(once_load "$url/")
+  else
+    line=$(env "${env[@]}" "${CLIENT_CPU[@]}" wrk -d"${DURATION}s" -s "$LUA" "${args[@]}" 2>/dev/null | grep '^LOAD ' || echo "LOAD rps=0 requests=0")
+  fi
   local after; after=$(ticks "$pid")
   local requests; requests=$(sed -n 's/.*requests=\([0-9]*\).*/\1/p' <<<"$line")
   local cpu_us=NA
@@ -66,6 +74,16 @@ run_case() { # name pid port case
   fi
   echo "$name $case ${line#LOAD } cpu_us_per_req=$cpu_us peak_rss_kb=$(hwm_kb "$pid")"
   sleep 1
+}
+
+# loadgen asked for more than the server can take; its JSON summary as a LOAD line.
+once_load() { # url
+  "${CLIENT_CPU[@]}" "$BIN" loadgen --url="$1" --rate=100000 --duration="${DURATION}s" --connection=once \
+    --concurrency=32 --progress=0 --output=json 2>/dev/null | python3 -c '
+import json, sys
+r = json.load(sys.stdin); lat = r["latency_seconds"] or {"p50": 0, "p99": 0}
+print("LOAD rps=%.0f requests=%d p50_ms=%.3f p99_ms=%.3f errors=%d" % (r["achieved_per_second"], r["completed"],
+      lat["p50"] * 1e3, lat["p99"] * 1e3, r["errors"]))' || echo "LOAD rps=0 requests=0"
 }
 
 bench_server() { # name command-with-{port}

@@ -83,6 +83,11 @@ fn close_run_matches_the_server_counter() {
     run_against_server("close", "8");
 }
 
+#[test]
+fn once_run_matches_the_server_counter() {
+    run_against_server("once", "8");
+}
+
 /// The temperature experiment's mode: a slow rate on /cpuTempUp, POST.
 #[test]
 fn slow_rate_steps_the_temperature() {

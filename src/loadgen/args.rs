@@ -56,7 +56,8 @@ pub struct LoadgenArgs {
     pub output: Output,
 
     /// close: a new connection per request with `Connection: close` (like wget in a loop, so a Service spreads
-    /// the requests over all pods); keep-alive: each connection is reused.
+    /// the requests over all pods); keep-alive: each connection is reused; once: a new connection per request
+    /// that the client closes after the response, without asking the server to (curl or GNU wget in a loop).
     #[arg(long, env = "CMA_LOADGEN_CONNECTION", value_enum, default_value_t = ConnectionMode::KeepAlive, value_name = "MODE")]
     pub connection: ConnectionMode,
 
@@ -107,6 +108,9 @@ pub enum ConnectionMode {
     Close,
     /// Persistent connections, reused request after request.
     KeepAlive,
+    /// One connection per request without `Connection: close`; the client
+    /// closes after the response (curl and GNU wget in a loop).
+    Once,
 }
 
 impl ConnectionMode {
@@ -114,6 +118,7 @@ impl ConnectionMode {
         match self {
             ConnectionMode::Close => "close",
             ConnectionMode::KeepAlive => "keep-alive",
+            ConnectionMode::Once => "once",
         }
     }
 }

@@ -184,8 +184,10 @@ async fn connection(run: Rc<Run>) {
         };
         run.stats.borrow_mut().record(&outcome);
         run.stage_stats.borrow_mut()[stage].record(&outcome);
-        if run.mode == ConnectionMode::Close {
-            conn.finish(CLOSE_WAIT_LIMIT.min(run.timeout)).await;
+        match run.mode {
+            ConnectionMode::Close => conn.finish(CLOSE_WAIT_LIMIT.min(run.timeout)).await,
+            ConnectionMode::Once => conn.reset(),
+            ConnectionMode::KeepAlive => {}
         }
     }
 }
