@@ -3,13 +3,20 @@
 //! read into responses. Pure functions over byte buffers; sockets live in
 //! [`crate::server`].
 
+mod chunked;
+mod chunked_request;
 mod date;
+mod held_head;
+mod host;
 mod request;
 mod response;
 mod session;
 mod status;
+mod transfer_coding;
 
+pub use chunked::{ChunkedBody, Discarded};
 pub use date::{format_http_date, http_date, HttpDate};
+pub use host::is_valid_host;
 pub use request::{oversized_status, parse, Limits, Method, Parsed, Rejection, Request, Version, MAX_HEADERS};
 pub use response::ResponseWriter;
 pub use session::{Progress, Session, MAX_HEAD, WRITE_HIGH_WATER};

@@ -4,8 +4,9 @@
 
 use std::time::Instant;
 
-use super::date::http_date;
-use super::request::{oversized_status, parse, Limits, Parsed, Rejection};
+use super::chunked_request::ChunkedRequest;
+use super::date::{http_date, HttpDate};
+use super::request::{oversized_status, parse, Limits, Parsed, Rejection, Request};
 use super::response::ResponseWriter;
 use super::{Handler, Status};
 
@@ -34,18 +35,30 @@ pub struct Progress {
 #[derive(Debug)]
 pub struct Session {
     limits: Limits,
-    /// Body bytes of the last request still to be skipped.
+    /// Body bytes of the last request still to be skipped (`Content-Length`).
     discard: u64,
+    /// A request whose chunked body is being read; answered at its end.
+    chunked: Option<ChunkedRequest>,
 }
 
 impl Session {
     pub fn new(limits: Limits) -> Session {
-        Session { limits, discard: 0 }
+        Session {
+            limits,
+            discard: 0,
+            chunked: None,
+        }
     }
 
     /// True between requests: nothing half-read.
     pub fn is_idle(&self) -> bool {
-        self.discard == 0
+        self.discard == 0 && self.chunked.is_none()
+    }
+
+    /// A request has been read in part and not answered yet (its chunked
+    /// body has not ended): a timeout must answer it.
+    pub fn owes_response(&self) -> bool {
+        self.chunked.is_some()
     }
 
     /// Answers every complete request at the start of `input`, appending the
@@ -78,6 +91,37 @@ impl Session {
             }
             let rest = &input[p.consumed..];
             let date = date.get_or_insert_with(http_date);
+            if let Some(pending) = &mut self.chunked {
+                let status = match pending.discard(rest) {
+                    Ok(d) if !d.done => {
+                        p.consumed += d.consumed;
+                        break;
+                    }
+                    Ok(d) => {
+                        p.consumed += d.consumed;
+                        None
+                    }
+                    Err(status) => Some(status),
+                };
+                let pending = self.chunked.take().expect("matched above");
+                let req = pending.request(&self.limits, received);
+                p.responses += 1;
+                if let Some(status) = status {
+                    let rejection = Rejection {
+                        status,
+                        path: Some(req.path),
+                    };
+                    handler.reject(rejection, &mut ResponseWriter::for_rejection(out, date));
+                    p.close = true;
+                    p.rejected = true;
+                    break;
+                }
+                if !answer(&req, handler, draining, date, out) {
+                    p.close = true;
+                    break;
+                }
+                continue;
+            }
             let rejection = match parse(rest, &self.limits, received) {
                 Ok(Parsed::Complete(req, len)) if len > MAX_HEAD => {
                     // The same limit whether the head arrived in one read or many.
@@ -86,18 +130,23 @@ impl Session {
                         path: Some(req.path),
                     }
                 }
+                Ok(Parsed::Complete(req, len)) if req.chunked => {
+                    p.consumed += len;
+                    if req.expect_continue {
+                        // The answer waits for the body, so the client must
+                        // be told to send it.
+                        out.extend_from_slice(b"HTTP/1.1 100 Continue\r\n\r\n");
+                    }
+                    self.chunked = Some(ChunkedRequest::new(&rest[..len], &self.limits));
+                    continue;
+                }
                 Ok(Parsed::Complete(req, len)) => {
                     p.consumed += len;
                     p.responses += 1;
-                    if req.expect_continue {
-                        // The body is read and dropped either way; saying so
-                        // spares the client its wait for a 100 that never comes.
-                        out.extend_from_slice(b"HTTP/1.1 100 Continue\r\n\r\n");
-                    }
-                    let keep_alive = req.keep_alive && !draining;
-                    handler.handle(&req, &mut ResponseWriter::for_request(out, date, &req, keep_alive));
+                    // Answered before its body (if any) is read: the body is
+                    // dropped either way.
                     self.discard = req.body_len;
-                    if !keep_alive {
+                    if !answer(&req, handler, draining, date, out) {
                         p.close = true;
                         break;
                     }
@@ -119,14 +168,33 @@ impl Session {
         p
     }
 
-    /// Answers `408` for a head that did not complete in time (the caller closes).
+    /// Answers `408` for a request that did not complete in time: a head,
+    /// or a chunked body (the caller closes).
     pub fn time_out<H: Handler + ?Sized>(&mut self, handler: &H, out: &mut Vec<u8>) {
+        let pending = self.chunked.take();
+        let req = pending
+            .as_ref()
+            .map(|c| c.request(&self.limits, std::time::Instant::now()));
         let rejection = Rejection {
             status: Status::RequestTimeout,
-            path: None,
+            path: req.map(|r| r.path),
         };
         handler.reject(rejection, &mut ResponseWriter::for_rejection(out, &http_date()));
     }
+}
+
+/// Lets `handler` answer `req`; whether the connection stays open after.
+fn answer<H: Handler + ?Sized>(
+    req: &Request<'_>,
+    handler: &H,
+    draining: bool,
+    date: &HttpDate,
+    out: &mut Vec<u8>,
+) -> bool {
+    let mut res = ResponseWriter::for_request(out, date, req, req.keep_alive && !draining);
+    handler.handle(req, &mut res);
+    // The writer may have closed it: a refusal to a client expecting 100.
+    res.keep_alive()
 }
 
 #[cfg(test)]
@@ -190,6 +258,54 @@ mod tests {
         assert_eq!(p.responses, 1);
         assert!(out.ends_with("/y"));
         assert!(s.is_idle());
+    }
+
+    #[test]
+    fn chunked_requests_are_answered_when_their_body_ends() {
+        let mut s = Session::new(LIMITS);
+        let head = b"POST /c HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n";
+        let (p, out) = feed(&mut s, &[&head[..], b"5\r\nhel"].concat());
+        assert_eq!((p.responses, p.consumed, out.as_str()), (0, head.len() + 6, ""));
+        assert!(!s.is_idle() && s.owes_response());
+        let (p, out) = feed(&mut s, b"lo\r\n0\r\nT: v\r\n\r\nGET /next HTTP/1.1\r\nHost: x\r\n\r\n");
+        assert_eq!(p.responses, 2);
+        assert!(out.starts_with("HTTP/1.1 200 OK\r\n") && out.contains("\r\n\r\n/c") && out.ends_with("/next"));
+        assert!(s.is_idle());
+    }
+
+    #[test]
+    fn broken_or_oversized_chunked_bodies_are_refused() {
+        for (body, status) in [("5\r\nhelloXX", "400"), ("65\r\n", "413"), ("zz\r\n", "400")] {
+            let mut s = Session::new(LIMITS);
+            let raw = format!("POST /c HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n{body}");
+            let (p, out) = feed(&mut s, raw.as_bytes());
+            assert!(p.rejected && p.close && p.responses == 1, "{body:?}");
+            assert!(out.starts_with(&format!("HTTP/1.1 {status} ")), "{body:?}: {out}");
+        }
+    }
+
+    #[test]
+    fn expect_continue() {
+        // Chunked: the 100 goes out with the head, the answer at the body's end.
+        let mut s = Session::new(LIMITS);
+        let (p, out) = feed(
+            &mut s,
+            b"POST /c HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nExpect: 100-continue\r\n\r\n",
+        );
+        assert_eq!((p.responses, out.as_str()), (0, "HTTP/1.1 100 Continue\r\n\r\n"));
+        let (p, out) = feed(&mut s, b"0\r\n\r\n");
+        assert!(p.responses == 1 && out.starts_with("HTTP/1.1 200 OK\r\n"));
+        // A refusal known from the head goes out at once, without a 100, and closes.
+        let mut s = Session::new(LIMITS);
+        let (p, out) = feed(
+            &mut s,
+            b"PUT /c HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nExpect: 100-continue\r\n\r\n",
+        );
+        assert!(p.close && !p.rejected && p.responses == 1);
+        assert!(
+            out.starts_with("HTTP/1.1 405 ") && out.contains("Connection: close"),
+            "{out}"
+        );
     }
 
     #[test]

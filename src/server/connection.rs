@@ -146,9 +146,10 @@ async fn run<H: Handler + ?Sized>(
                     timer.as_mut().reset(deadline.into());
                     continue;
                 }
-                // Part of a head arrived but not all of it: say why we close.
-                // Nothing at all, or a slow body after its response: just close.
-                if !pending_in.is_empty() {
+                // Part of a head arrived but not all of it, or a chunked body
+                // (answered at its end): say why we close. Nothing at all, or
+                // a slow body after its response: just close.
+                if !pending_in.is_empty() || session.owes_response() {
                     time_out(stream, &mut session, handler);
                 }
                 return Ok(());
