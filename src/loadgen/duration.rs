@@ -36,8 +36,9 @@ pub fn parse(text: &str) -> Option<Duration> {
 
 /// Renders `d` the short way the summary prints it: `2s`, `1.5s`, `5m`, `1h30m`.
 pub fn format(d: Duration) -> String {
-    let ms = d.as_millis();
-    if ms % 1000 != 0 || ms < 60_000 {
+    // Any fraction of a second (not only whole milliseconds) needs the
+    // seconds form: `1h30m` for 1h30m0.0009s would not be the duration used.
+    if d.subsec_nanos() != 0 || d.as_secs() < 60 {
         let secs = d.as_secs_f64();
         return if secs.fract() == 0.0 {
             format!("{secs:.0}s")
@@ -113,5 +114,9 @@ mod tests {
         ] {
             assert_eq!(format(Duration::from_secs_f64(secs)), want);
         }
+        // Found by fuzzing: a sub-millisecond part was dropped from durations
+        // of a minute or more.
+        let d = parse(".9ms0ms1h30m97s").unwrap();
+        assert_eq!(format(d), "5497.0009s");
     }
 }
