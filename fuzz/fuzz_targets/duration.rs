@@ -15,7 +15,7 @@ fuzz_target!(|data: &[u8]| {
     let back = parse(&shown).unwrap_or_else(|| panic!("{text:?} → {d:?} printed as {shown:?}, which does not parse"));
     // The summary rounds to what f64 seconds hold: a relative error of 1e-12,
     // and sub-microsecond noise.
-    let error = if back > d { back - d } else { d - back };
+    let error = back.abs_diff(d);
     assert!(
         error <= d.mul_f64(1e-12) + Duration::from_micros(1),
         "{text:?} → {d:?} → {shown:?} → {back:?}"
