@@ -55,8 +55,8 @@ pub struct ChunkedBody {
     /// The sum of the chunk sizes so far: what `--max-body-bytes` limits.
     total: u64,
     max_total: u64,
-    /// Bytes of chunk extensions so far: bounded like a head, so a client
-    /// cannot stream an endless extension.
+    /// Bytes of chunk extensions (and the whitespace before them) so far:
+    /// bounded like a head, so a client cannot stream an endless line.
     extension_bytes: usize,
     trailer_bytes: usize,
     trailer_fields: usize,
@@ -135,7 +135,10 @@ impl ChunkedBody {
             }
             // At least one digit before anything else.
             (State::Size, _) if self.digits == 0 => return Err(BAD),
-            (State::Size | State::SizeSpace, b' ' | b'\t') => State::SizeSpace,
+            (State::Size | State::SizeSpace, b' ' | b'\t') => {
+                self.extension_byte()?;
+                State::SizeSpace
+            }
             (State::Size | State::SizeSpace, b';') => self.extension_byte()?,
             (State::Size | State::SizeSpace | State::Extension, b'\r') => State::SizeLf,
             (State::Extension, _) if is_field_byte(b) => self.extension_byte()?,
@@ -303,6 +306,8 @@ mod tests {
         assert_eq!(c.discard(b"1\r\n"), Err(Status::PayloadTooLarge), "no overflow");
         let long_ext = format!("1;{}\r\n", "e".repeat(MAX_HEAD));
         assert_eq!(bad(long_ext.as_bytes()), Status::BadRequest);
+        let long_space = format!("1{}\r\n", " ".repeat(MAX_HEAD + 1));
+        assert_eq!(bad(long_space.as_bytes()), Status::BadRequest);
         let big_trailer = format!("0\r\nX: {}\r\n\r\n", "v".repeat(MAX_HEAD));
         assert_eq!(bad(big_trailer.as_bytes()), Status::HeaderFieldsTooLarge);
         let many: String = (0..=MAX_HEADERS).map(|i| format!("T{i}: v\r\n")).collect();
