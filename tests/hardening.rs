@@ -180,10 +180,47 @@ fn hostile_requests_get_the_right_status() {
             Api::Metrics,
         ),
         (
-            "Transfer-Encoding alone",
-            b"POST /healthz HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n".to_vec(),
+            "Content-Length and Transfer-Encoding",
+            b"POST /metrics HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nContent-Length: 4\r\n\r\n".to_vec(),
+            400,
+            Api::Metrics,
+        ),
+        (
+            "a coding before chunked",
+            b"POST /healthz HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip, chunked\r\n\r\n".to_vec(),
             501,
             Api::Healthz,
+        ),
+        (
+            "chunked not last",
+            b"POST /healthz HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: identity\r\n\r\n"
+                .to_vec(),
+            400,
+            Api::Healthz,
+        ),
+        (
+            "chunked twice",
+            b"POST /healthz HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked, chunked\r\n\r\n".to_vec(),
+            400,
+            Api::Healthz,
+        ),
+        (
+            "Transfer-Encoding on HTTP/1.0",
+            b"POST /cpuTempUp HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n".to_vec(),
+            400,
+            Api::CpuTempUp,
+        ),
+        (
+            "chunk data longer than its size",
+            b"POST /cpuTempUp HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabcd\r\n0\r\n\r\n".to_vec(),
+            400,
+            Api::CpuTempUp,
+        ),
+        (
+            "bare LF after a chunk size",
+            b"POST /cpuTempUp HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n3\nabc\r\n0\r\n\r\n".to_vec(),
+            400,
+            Api::CpuTempUp,
         ),
         (
             "asterisk-form with GET",

@@ -1,6 +1,7 @@
 //! Property test of the connection state machine on memory: any byte stream,
 //! split at any points, is answered without a panic, with well-framed
-//! responses only, and with exactly one count per response.
+//! responses only, and with exactly one count per response. Requests carry
+//! no body, a `Content-Length` one, or a chunked one (well formed or not).
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -37,22 +38,30 @@ fn piece() -> impl Strategy<Value = Vec<u8>> {
         "Content-Length: 3\r\n",
         "Content-Length: -3\r\n",
         "Transfer-Encoding: chunked\r\n",
+        "Transfer-Encoding: chunked\r\n",
+        "Transfer-Encoding: gzip, chunked\r\n",
         "Expect: 100-continue\r\n",
         "Bad Header\r\n",
         "X: \0\r\n",
     ]);
-    let request = (
-        method,
-        path,
-        version,
-        prop::collection::vec(header, 0..4),
-        any::<bool>(),
-    )
-        .prop_map(|(m, p, v, headers, body)| {
+    let body = prop_oneof![
+        Just(Vec::new()),
+        Just(b"abc".to_vec()),
+        chunked_body(),
+        prop::sample::select(vec![
+            &b"3\r\nabcd\r\n0\r\n\r\n"[..],
+            b"3\nabc\r\n0\r\n\r\n",
+            b"g\r\n",
+            b"11111111111111111\r\n",
+            b"0\r\n X: fold\r\n\r\n",
+            b"0\r\n\n",
+        ])
+        .prop_map(<[u8]>::to_vec),
+    ];
+    let request =
+        (method, path, version, prop::collection::vec(header, 0..4), body).prop_map(|(m, p, v, headers, body)| {
             let mut r = format!("{m} {p} {v}\r\nHost: x\r\n{}\r\n", headers.concat()).into_bytes();
-            if body {
-                r.extend_from_slice(b"abc");
-            }
+            r.extend_from_slice(&body);
             r
         });
     prop_oneof![
@@ -60,6 +69,26 @@ fn piece() -> impl Strategy<Value = Vec<u8>> {
         1 => prop::collection::vec(any::<u8>(), 0..64),
         1 => Just(b"\r\n".to_vec()),
     ]
+}
+
+/// A well-formed chunked body: a few chunks (with or without an extension),
+/// the last chunk, and maybe a trailer field.
+fn chunked_body() -> impl Strategy<Value = Vec<u8>> {
+    (prop::collection::vec((0usize..12, any::<bool>()), 0..4), any::<bool>()).prop_map(|(chunks, trailer)| {
+        let mut b = Vec::new();
+        for (len, ext) in chunks.into_iter().filter(|(len, _)| *len > 0) {
+            let ext = if ext { ";e=\"v\"" } else { "" };
+            b.extend_from_slice(format!("{len:X}{ext}\r\n").as_bytes());
+            b.extend(std::iter::repeat_n(b'z', len));
+            b.extend_from_slice(b"\r\n");
+        }
+        b.extend_from_slice(b"0\r\n");
+        if trailer {
+            b.extend_from_slice(b"Checksum: 1\r\n");
+        }
+        b.extend_from_slice(b"\r\n");
+        b
+    })
 }
 
 /// Feeds `chunks` the way a connection does and returns all output plus the

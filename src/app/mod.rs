@@ -373,7 +373,7 @@ impl Handler for App {
             Status::UriTooLong => b"request line too long\n",
             Status::HeaderFieldsTooLarge => b"request header too large\n",
             Status::PayloadTooLarge => b"request body too large\n",
-            Status::NotImplemented => b"transfer codings are not supported\n",
+            Status::NotImplemented => b"only the chunked transfer coding is supported\n",
             Status::VersionNotSupported => b"only HTTP/1.0 and HTTP/1.1 are supported\n",
             _ => b"bad request\n",
         };

@@ -101,13 +101,17 @@ mod tests {
         let received = Instant::now();
         let mut out = Vec::new();
         let p = session.feed(input, received, &Later, false, &mut out);
-        let deferred = p.deferred.expect("deferred");
+        assert!(p.waits);
         assert_eq!((p.responses, p.close), (2, false));
         assert_eq!(p.consumed, input.len() - b"GET /b HTTP/1.1\r\nHost: x\r\n\r\n".len());
-        assert_eq!(deferred.wait, Wait::Until(received + Duration::from_secs(1)));
+        assert_eq!(
+            session.deferred_wait(),
+            Some(Wait::Until(received + Duration::from_secs(1)))
+        );
         let first = String::from_utf8(std::mem::take(&mut out)).unwrap();
         assert!(first.ends_with("/a"), "only the first answer so far: {first}");
-        session.finish(deferred, &Later, &mut out);
+        session.finish(&Later, &mut out);
+        assert_eq!(session.deferred_wait(), None);
         let later = String::from_utf8(std::mem::take(&mut out)).unwrap();
         // HEAD framing survives the wait: a length, no body.
         assert!(
@@ -115,7 +119,7 @@ mod tests {
             "{later}"
         );
         let p = session.feed(&input[p.consumed..], received, &Later, false, &mut out);
-        assert_eq!((p.responses, p.deferred), (1, None));
+        assert_eq!((p.responses, p.waits), (1, false));
     }
 
     #[test]

@@ -3,15 +3,22 @@
 //! read into responses. Pure functions over byte buffers; sockets live in
 //! [`crate::server`].
 
+mod chunked;
+mod chunked_request;
 mod date;
 mod deferred;
+mod held_head;
+mod host;
 mod request;
 mod response;
 mod session;
 mod status;
+mod transfer_coding;
 
+pub use chunked::{ChunkedBody, Discarded};
 pub use date::{civil_from_days, format_http_date, http_date, HttpDate};
 pub use deferred::{Deferred, Wait};
+pub use host::is_valid_host;
 pub use request::{oversized_status, parse, Limits, Method, Parsed, Rejection, Request, Version, MAX_HEADERS};
 pub use response::ResponseWriter;
 pub use session::{Progress, Session, MAX_HEAD, WRITE_HIGH_WATER};

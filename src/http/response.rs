@@ -16,6 +16,8 @@ pub struct ResponseWriter<'a> {
     http10: bool,
     /// Set instead of a response when the handler answers later.
     deferred: Option<Deferred>,
+    /// The client waits for `100 Continue` before it sends the body.
+    expect_continue: bool,
 }
 
 impl<'a> ResponseWriter<'a> {
@@ -29,6 +31,7 @@ impl<'a> ResponseWriter<'a> {
             keep_alive,
             http10: req.version == Version::Http10,
             deferred: None,
+            expect_continue: req.expect_continue,
         }
     }
 
@@ -42,6 +45,8 @@ impl<'a> ResponseWriter<'a> {
             keep_alive: deferred.framing.keep_alive,
             http10: deferred.framing.http10,
             deferred: None,
+            // Sent when the answer was deferred, if the client asked for it.
+            expect_continue: false,
         }
     }
 
@@ -54,9 +59,12 @@ impl<'a> ResponseWriter<'a> {
             keep_alive: false,
             http10: false,
             deferred: None,
+            expect_continue: false,
         }
     }
 
+    /// Whether the connection stays open after this response (known once
+    /// the response is written: see [`respond`](Self::respond)).
     pub fn keep_alive(&self) -> bool {
         self.keep_alive
     }
@@ -70,6 +78,10 @@ impl<'a> ResponseWriter<'a> {
     /// connection reads no further request until the answer is written
     /// (through [`Handler::finish`](super::Handler::finish), given `tag`).
     pub fn defer(&mut self, wait: Wait, tag: u32, req: &Request<'_>) {
+        if std::mem::take(&mut self.expect_continue) {
+            // Accepted: the client may send its body while the answer waits.
+            self.out.extend_from_slice(b"HTTP/1.1 100 Continue\r\n\r\n");
+        }
         let framing = Framing {
             head_only: self.head_only,
             keep_alive: self.keep_alive,
@@ -100,8 +112,21 @@ impl<'a> ResponseWriter<'a> {
 
     /// Appends a complete response. `extra_headers` are written verbatim
     /// (`("Allow", "GET, HEAD")`).
+    ///
+    /// To a client that expects `100 Continue`, a success is preceded by it
+    /// (the body is read, and dropped, after the answer); a refusal goes out
+    /// at once, without it, and closes the connection (RFC 9110 §10.1.1):
+    /// such a client may send its body or may not, so no later byte on the
+    /// connection can be known to start the next request.
     pub fn respond(&mut self, status: Status, extra_headers: &[(&str, &str)], content_type: &str, body: &[u8]) {
         let out = &mut *self.out;
+        if std::mem::take(&mut self.expect_continue) {
+            if status.code() / 100 == 2 {
+                out.extend_from_slice(b"HTTP/1.1 100 Continue\r\n\r\n");
+            } else {
+                self.keep_alive = false;
+            }
+        }
         out.extend_from_slice(status.status_line().as_bytes());
         out.extend_from_slice(b"Date: ");
         out.extend_from_slice(self.date);
@@ -140,6 +165,7 @@ mod tests {
             version,
             keep_alive: true,
             body_len: 0,
+            chunked: false,
             accept: None,
             expect_continue: false,
             received: std::time::Instant::now(),
@@ -175,6 +201,26 @@ mod tests {
             out,
             b"HTTP/1.1 405 Method Not Allowed\r\nDate: Sun, 06 Nov 1994 08:49:37 GMT\r\nContent-Type: text/plain\r\n\
               Content-Length: 4\r\nAllow: GET, HEAD\r\nConnection: keep-alive\r\n\r\n"
+        );
+    }
+
+    #[test]
+    fn expect_continue_precedes_successes_only() {
+        let mut expecting = req(Method::Post, Version::Http11);
+        expecting.expect_continue = true;
+        let mut out = Vec::new();
+        let mut res = ResponseWriter::for_request(&mut out, DATE, &expecting, true);
+        res.respond(Status::Ok, &[], "text/plain", b"");
+        assert!(res.keep_alive());
+        assert!(out.starts_with(b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\n"));
+        let mut out = Vec::new();
+        let mut res = ResponseWriter::for_request(&mut out, DATE, &expecting, true);
+        res.respond(Status::MethodNotAllowed, &[], "text/plain", b"");
+        assert!(!res.keep_alive());
+        let s = String::from_utf8(out).unwrap();
+        assert!(
+            s.starts_with("HTTP/1.1 405 ") && s.contains("\r\nConnection: close\r\n"),
+            "{s}"
         );
     }
 

@@ -4,9 +4,10 @@
 
 use std::time::Instant;
 
-use super::date::http_date;
-use super::deferred::Deferred;
-use super::request::{oversized_status, parse, Limits, Parsed, Rejection};
+use super::chunked_request::ChunkedRequest;
+use super::date::{http_date, HttpDate};
+use super::deferred::{Deferred, Wait};
+use super::request::{oversized_status, parse, Limits, Parsed, Rejection, Request};
 use super::response::ResponseWriter;
 use super::{Handler, Status};
 
@@ -29,27 +30,44 @@ pub struct Progress {
     pub close: bool,
     /// The close follows a rejected request, so unread input may remain.
     pub rejected: bool,
-    /// The last request's answer waits: the connection waits for it, then
-    /// calls [`Session::finish`] (before `close` is acted on).
-    pub deferred: Option<Deferred>,
+    /// The last request's answer waits: the connection waits for
+    /// [`Session::deferred_wait`], then calls [`Session::finish`] (before
+    /// `close` is acted on). The answer itself stays in the session, so that
+    /// a connection's state stays small.
+    pub waits: bool,
 }
 
 /// Per-connection protocol state.
 #[derive(Debug)]
 pub struct Session {
     limits: Limits,
-    /// Body bytes of the last request still to be skipped.
+    /// Body bytes of the last request still to be skipped (`Content-Length`).
     discard: u64,
+    /// A request whose chunked body is being read; answered at its end.
+    chunked: Option<ChunkedRequest>,
+    /// An answer that waits (see [`Progress::waits`]).
+    deferred: Option<Deferred>,
 }
 
 impl Session {
     pub fn new(limits: Limits) -> Session {
-        Session { limits, discard: 0 }
+        Session {
+            limits,
+            discard: 0,
+            chunked: None,
+            deferred: None,
+        }
     }
 
     /// True between requests: nothing half-read.
     pub fn is_idle(&self) -> bool {
-        self.discard == 0
+        self.discard == 0 && self.chunked.is_none()
+    }
+
+    /// A request has been read in part and not answered yet (its chunked
+    /// body has not ended): a timeout must answer it.
+    pub fn owes_response(&self) -> bool {
+        self.chunked.is_some()
     }
 
     /// Answers every complete request at the start of `input`, appending the
@@ -71,7 +89,7 @@ impl Session {
             responses: 0,
             close: false,
             rejected: false,
-            deferred: None,
+            waits: false,
         };
         let mut date = None;
         while p.consumed < input.len() && out.len() < WRITE_HIGH_WATER {
@@ -83,6 +101,36 @@ impl Session {
             }
             let rest = &input[p.consumed..];
             let date = date.get_or_insert_with(http_date);
+            if let Some(pending) = &mut self.chunked {
+                let status = match pending.discard(rest) {
+                    Ok(d) if !d.done => {
+                        p.consumed += d.consumed;
+                        break;
+                    }
+                    Ok(d) => {
+                        p.consumed += d.consumed;
+                        None
+                    }
+                    Err(status) => Some(status),
+                };
+                let pending = self.chunked.take().expect("matched above");
+                let req = pending.request(&self.limits, received);
+                p.responses += 1;
+                if let Some(status) = status {
+                    let rejection = Rejection {
+                        status,
+                        path: Some(req.path),
+                    };
+                    handler.reject(rejection, &mut ResponseWriter::for_rejection(out, date));
+                    p.close = true;
+                    p.rejected = true;
+                    break;
+                }
+                if answer(&req, handler, draining, date, out, &mut p, &mut self.deferred) {
+                    break;
+                }
+                continue;
+            }
             let rejection = match parse(rest, &self.limits, received) {
                 Ok(Parsed::Complete(req, len)) if len > MAX_HEAD => {
                     // The same limit whether the head arrived in one read or many.
@@ -91,25 +139,23 @@ impl Session {
                         path: Some(req.path),
                     }
                 }
+                Ok(Parsed::Complete(req, len)) if req.chunked => {
+                    p.consumed += len;
+                    if req.expect_continue {
+                        // The answer waits for the body, so the client must
+                        // be told to send it.
+                        out.extend_from_slice(b"HTTP/1.1 100 Continue\r\n\r\n");
+                    }
+                    self.chunked = Some(ChunkedRequest::new(&rest[..len], &self.limits));
+                    continue;
+                }
                 Ok(Parsed::Complete(req, len)) => {
                     p.consumed += len;
                     p.responses += 1;
-                    if req.expect_continue {
-                        // The body is read and dropped either way; saying so
-                        // spares the client its wait for a 100 that never comes.
-                        out.extend_from_slice(b"HTTP/1.1 100 Continue\r\n\r\n");
-                    }
-                    let keep_alive = req.keep_alive && !draining;
-                    let mut res = ResponseWriter::for_request(out, date, &req, keep_alive);
-                    handler.handle(&req, &mut res);
+                    // Answered before its body (if any) is read: the body is
+                    // dropped either way.
                     self.discard = req.body_len;
-                    if let Some(deferred) = res.deferred() {
-                        p.deferred = Some(deferred);
-                        p.close = !keep_alive;
-                        break;
-                    }
-                    if !keep_alive {
-                        p.close = true;
+                    if answer(&req, handler, draining, date, out, &mut p, &mut self.deferred) {
                         break;
                     }
                     continue;
@@ -130,22 +176,54 @@ impl Session {
         p
     }
 
-    /// Writes the answer to a request whose [`Progress::deferred`] wait is over.
-    pub fn finish<H: Handler + ?Sized>(&mut self, deferred: Deferred, handler: &H, out: &mut Vec<u8>) {
-        handler.finish(
-            deferred,
-            &mut ResponseWriter::for_deferred(out, &http_date(), &deferred),
-        );
+    /// What the answer that [`Progress::waits`] for waits on.
+    pub fn deferred_wait(&self) -> Option<Wait> {
+        self.deferred.map(|d| d.wait)
     }
 
-    /// Answers `408` for a head that did not complete in time (the caller closes).
+    /// Writes the answer that [`Progress::waits`] for, once its wait is over.
+    pub fn finish<H: Handler + ?Sized>(&mut self, handler: &H, out: &mut Vec<u8>) {
+        if let Some(deferred) = self.deferred.take() {
+            handler.finish(
+                deferred,
+                &mut ResponseWriter::for_deferred(out, &http_date(), &deferred),
+            );
+        }
+    }
+
+    /// Answers `408` for a request that did not complete in time: a head,
+    /// or a chunked body (the caller closes).
     pub fn time_out<H: Handler + ?Sized>(&mut self, handler: &H, out: &mut Vec<u8>) {
+        let pending = self.chunked.take();
+        let req = pending
+            .as_ref()
+            .map(|c| c.request(&self.limits, std::time::Instant::now()));
         let rejection = Rejection {
             status: Status::RequestTimeout,
-            path: None,
+            path: req.map(|r| r.path),
         };
         handler.reject(rejection, &mut ResponseWriter::for_rejection(out, &http_date()));
     }
+}
+
+/// Lets `handler` answer `req`, noting in `p` a close or a deferred answer;
+/// whether feeding must stop here.
+fn answer<H: Handler + ?Sized>(
+    req: &Request<'_>,
+    handler: &H,
+    draining: bool,
+    date: &HttpDate,
+    out: &mut Vec<u8>,
+    p: &mut Progress,
+    deferred: &mut Option<Deferred>,
+) -> bool {
+    let mut res = ResponseWriter::for_request(out, date, req, req.keep_alive && !draining);
+    handler.handle(req, &mut res);
+    // The writer may have closed it: a refusal to a client expecting 100.
+    p.close = !res.keep_alive();
+    *deferred = res.deferred();
+    p.waits = deferred.is_some();
+    p.close || p.waits
 }
 
 #[cfg(test)]
@@ -189,7 +267,7 @@ mod tests {
                 responses: 2,
                 close: false,
                 rejected: false,
-                deferred: None
+                waits: false
             }
         );
         let a = out.find("\r\n\r\n/a").unwrap();
@@ -210,6 +288,54 @@ mod tests {
         assert_eq!(p.responses, 1);
         assert!(out.ends_with("/y"));
         assert!(s.is_idle());
+    }
+
+    #[test]
+    fn chunked_requests_are_answered_when_their_body_ends() {
+        let mut s = Session::new(LIMITS);
+        let head = b"POST /c HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n";
+        let (p, out) = feed(&mut s, &[&head[..], b"5\r\nhel"].concat());
+        assert_eq!((p.responses, p.consumed, out.as_str()), (0, head.len() + 6, ""));
+        assert!(!s.is_idle() && s.owes_response());
+        let (p, out) = feed(&mut s, b"lo\r\n0\r\nT: v\r\n\r\nGET /next HTTP/1.1\r\nHost: x\r\n\r\n");
+        assert_eq!(p.responses, 2);
+        assert!(out.starts_with("HTTP/1.1 200 OK\r\n") && out.contains("\r\n\r\n/c") && out.ends_with("/next"));
+        assert!(s.is_idle());
+    }
+
+    #[test]
+    fn broken_or_oversized_chunked_bodies_are_refused() {
+        for (body, status) in [("5\r\nhelloXX", "400"), ("65\r\n", "413"), ("zz\r\n", "400")] {
+            let mut s = Session::new(LIMITS);
+            let raw = format!("POST /c HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n{body}");
+            let (p, out) = feed(&mut s, raw.as_bytes());
+            assert!(p.rejected && p.close && p.responses == 1, "{body:?}");
+            assert!(out.starts_with(&format!("HTTP/1.1 {status} ")), "{body:?}: {out}");
+        }
+    }
+
+    #[test]
+    fn expect_continue() {
+        // Chunked: the 100 goes out with the head, the answer at the body's end.
+        let mut s = Session::new(LIMITS);
+        let (p, out) = feed(
+            &mut s,
+            b"POST /c HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nExpect: 100-continue\r\n\r\n",
+        );
+        assert_eq!((p.responses, out.as_str()), (0, "HTTP/1.1 100 Continue\r\n\r\n"));
+        let (p, out) = feed(&mut s, b"0\r\n\r\n");
+        assert!(p.responses == 1 && out.starts_with("HTTP/1.1 200 OK\r\n"));
+        // A refusal known from the head goes out at once, without a 100, and closes.
+        let mut s = Session::new(LIMITS);
+        let (p, out) = feed(
+            &mut s,
+            b"PUT /c HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nExpect: 100-continue\r\n\r\n",
+        );
+        assert!(p.close && !p.rejected && p.responses == 1);
+        assert!(
+            out.starts_with("HTTP/1.1 405 ") && out.contains("Connection: close"),
+            "{out}"
+        );
     }
 
     #[test]

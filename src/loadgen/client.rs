@@ -77,17 +77,19 @@ pub fn request_bytes(method: Method, url: &Url, mode: ConnectionMode) -> Vec<u8>
 
 /// What is known of a response once its head has been parsed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-struct Head {
-    status: u16,
+pub struct Head {
+    pub status: u16,
     /// Bytes of the head, up to and including the blank line.
-    len: usize,
+    pub len: usize,
     /// Body bytes; `None`: until the server closes.
-    body: Option<usize>,
-    close: bool,
+    pub body: Option<usize>,
+    pub close: bool,
 }
 
-/// Parses a response head from the start of `buf`; `Ok(None)` until it is complete.
-fn parse_head(buf: &[u8]) -> Result<Option<Head>, ErrorKind> {
+/// Parses a response head from the start of `buf`; `Ok(None)` until it is
+/// complete. Public for the fuzz target: it reads bytes from any server a
+/// user points the generator at.
+pub fn parse_head(buf: &[u8]) -> Result<Option<Head>, ErrorKind> {
     let mut headers = [httparse::EMPTY_HEADER; 32];
     let mut response = httparse::Response::new(&mut headers);
     let len = match response.parse(buf) {

@@ -68,5 +68,10 @@ mod tests {
         ] {
             assert_eq!(format(Duration::from_secs_f64(secs)), want);
         }
+        // Found by fuzzing (the hand-written formatter before humantime): a
+        // sub-millisecond part was dropped from durations of a minute or more.
+        let d = Duration::from_secs(5497) + Duration::from_micros(900);
+        assert_eq!(format(d), "1h31m37s900us");
+        assert_eq!(parse(&format(d)), Some(d));
     }
 }

@@ -11,15 +11,17 @@ use std::cell::RefCell;
 use std::future::poll_fn;
 use std::io;
 use std::pin::Pin;
+use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt, ReadBuf};
 use tokio::net::TcpStream;
 
+use super::connection_limit::ConnectionSlot;
 use super::shutdown::Shutdown;
-use super::worker_connections::BusyMark;
-use crate::http::{Deferred, Handler, Limits, Progress, Session, WRITE_HIGH_WATER};
+use super::worker_connections::{BusyMark, LiveMark};
+use crate::http::{Handler, Limits, Progress, Session, WRITE_HIGH_WATER};
 
 /// One read takes at most this much: room for many pipelined requests.
 const READ_CHUNK: usize = 64 * 1024;
@@ -152,14 +154,13 @@ impl ConnectionState {
     /// Writes a deferred answer behind whatever output is still pending.
     fn finish<H: Handler + ?Sized>(
         &mut self,
-        deferred: Deferred,
         handler: &H,
         mut try_write: impl FnMut(&[u8]) -> io::Result<usize>,
     ) -> io::Result<()> {
         BUFFERS.with(|b| {
             let b = &mut *b.borrow_mut();
             b.write.clear();
-            self.session.finish(deferred, handler, &mut b.write);
+            self.session.finish(handler, &mut b.write);
             let written = if self.pending_out.is_empty() {
                 write_now(&mut try_write, &b.write)
             } else {
@@ -176,14 +177,20 @@ impl ConnectionState {
 
 /// Serves `stream` until the client closes, a response closes it, a timeout
 /// expires, an I/O error occurs, or a shutdown finds the connection idle.
-pub async fn serve<H: Handler + ?Sized>(
+///
+/// This is the connection's whole task: one future, with the counts it holds
+/// (`slot`, `live`) inside, kept small (tokio boxes a task's future
+/// separately, an allocation more, above 2 KiB in debug builds).
+pub async fn serve<H: Handler>(
     mut stream: TcpStream,
-    handler: &H,
-    shutdown: &Shutdown,
+    handler: Arc<H>,
+    shutdown: Arc<Shutdown>,
     config: ConnectionConfig,
     start: Start,
+    held: (ConnectionSlot, LiveMark),
 ) {
-    let _ = run(&mut stream, handler, shutdown, config, start).await;
+    let _ = run(&mut stream, &*handler, &shutdown, config, start).await;
+    drop(held);
 }
 
 async fn run<H: Handler + ?Sized>(
@@ -222,9 +229,9 @@ async fn run<H: Handler + ?Sized>(
         }) = answered.take()
         {
             busy.set(true);
-            if let Some(deferred) = progress.deferred {
-                super::deferred::wait(handler, deferred).await;
-                state.finish(deferred, handler, |d| stream.try_write(d))?;
+            if let Some(wait) = state.session.deferred_wait() {
+                super::deferred::wait(handler, wait).await;
+                state.finish(handler, |d| stream.try_write(d))?;
             }
             if !state.pending_out.is_empty() {
                 // A client that stops reading is given `write` to make progress.
@@ -257,7 +264,7 @@ async fn run<H: Handler + ?Sized>(
                 }
             }
             // After a deferred answer, requests pipelined behind it wait in `pending_in`.
-            need_read = !stalled && progress.deferred.is_none();
+            need_read = !stalled && !progress.waits;
         }
         let mut read_len = 0;
         // When the bytes about to be answered were read: one clock read (vDSO)
@@ -281,9 +288,10 @@ async fn run<H: Handler + ?Sized>(
                     timer.as_mut().reset(deadline.into());
                     continue;
                 }
-                // Part of a head arrived but not all of it: say why we close.
-                // Nothing at all, or a slow body after its response: just close.
-                if !state.pending_in.is_empty() {
+                // Part of a head arrived but not all of it, or a chunked body
+                // (answered at its end): say why we close. Nothing at all, or
+                // a slow body after its response: just close.
+                if !state.pending_in.is_empty() || state.session.owes_response() {
                     time_out(stream, &mut state.session, handler);
                 }
                 return Ok(());

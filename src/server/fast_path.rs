@@ -58,7 +58,7 @@ pub fn answer_first<H: Handler + ?Sized>(
         .answer(n, received, handler, shutdown.is_triggered(), |d| stream.write(d))
         .ok()?;
     let p = answered.progress;
-    if p.close && !p.rejected && p.deferred.is_none() && state.is_settled() {
+    if p.close && !p.rejected && !p.waits && state.is_settled() {
         return None;
     }
     Some(Start {

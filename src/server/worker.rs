@@ -128,15 +128,17 @@ async fn accept_loop<H: Handler>(
                         continue;
                     }
                 };
-                let handler = handler.clone();
-                let shutdown = shutdown.clone();
                 // Counted from now, not from the task's first poll: the next
                 // accept must not block the thread this task is to run on.
                 let live = LiveMark::new();
-                tokio::spawn(async move {
-                    serve(stream, &*handler, &shutdown, config, start).await;
-                    drop((slot, live));
-                });
+                tokio::spawn(serve(
+                    stream,
+                    handler.clone(),
+                    shutdown.clone(),
+                    config,
+                    start,
+                    (slot, live),
+                ));
             }
             Ok(None) => return, // Shutdown, seen while waiting in accept4.
             Err(e) => {
