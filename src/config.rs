@@ -3,10 +3,11 @@
 
 use std::net::SocketAddr;
 use std::num::NonZeroUsize;
+use std::ops::Bound::{Excluded, Included};
+use std::ops::RangeBounds;
 use std::path::PathBuf;
-use std::time::Duration;
-
 use std::str::FromStr;
+use std::time::Duration;
 
 use clap::{Parser, Subcommand};
 
@@ -40,7 +41,7 @@ pub struct Cli {
     pub command: Option<Command>,
 
     /// Address to listen on (IPv4 or [IPv6]:port).
-    #[arg(long, env = "CMA_LISTEN", default_value = "0.0.0.0:3000", value_name = "ADDR")]
+    #[arg(long, env = "CMA_LISTEN", default_value_t = SERVER.listen, value_name = "ADDR")]
     pub listen: SocketAddr,
 
     /// Worker threads, each with its own runtime and listener [default: available cores].
@@ -48,15 +49,15 @@ pub struct Cli {
     pub workers: Option<NonZeroUsize>,
 
     /// Starting value of the simulated temperature, in °C.
-    #[arg(long, env = "CMA_SIM_START", default_value_t = 50.0, value_name = "CELSIUS", value_parser = finite)]
+    #[arg(long, env = "CMA_SIM_START", default_value_t = temperature().sim_start, value_name = "CELSIUS", value_parser = finite)]
     pub sim_start: f64,
 
     /// How far /cpuTempUp and /cpuTempDown move the simulated temperature, in °C.
-    #[arg(long, env = "CMA_SIM_STEP", default_value_t = 10.0, value_name = "CELSIUS", value_parser = finite)]
+    #[arg(long, env = "CMA_SIM_STEP", default_value_t = temperature().sim_step, value_name = "CELSIUS", value_parser = finite)]
     pub sim_step: f64,
 
     /// Largest request body read and discarded; larger ones get 413.
-    #[arg(long, env = "CMA_MAX_BODY_BYTES", default_value_t = 65_536, value_name = "BYTES")]
+    #[arg(long, env = "CMA_MAX_BODY_BYTES", default_value_t = SERVER.limits.max_body, value_name = "BYTES")]
     pub max_body_bytes: u64,
 
     /// Always answer /metrics in the 0.0.4 text format, even to scrapers that prefer OpenMetrics.
@@ -65,7 +66,7 @@ pub struct Cli {
 
     /// Seconds a client has to send a whole request head (from connecting,
     /// or from the head's first bytes); then 408 and close.
-    #[arg(long, env = "CMA_HEADER_TIMEOUT", default_value_t = 10.0, value_name = "SECONDS", value_parser = timeout)]
+    #[arg(long, env = "CMA_HEADER_TIMEOUT", default_value_t = SERVER.timeouts.header.as_secs_f64(), value_name = "SECONDS", value_parser = timeout)]
     pub header_timeout: f64,
 
     /// Accept connections as soon as they are made, not once their request has arrived (turns off Linux's
@@ -74,52 +75,47 @@ pub struct Cli {
     pub no_defer_accept: bool,
 
     /// Seconds a keep-alive connection may stay idle between requests.
-    #[arg(long, env = "CMA_IDLE_TIMEOUT", default_value_t = 60.0, value_name = "SECONDS", value_parser = timeout)]
+    #[arg(long, env = "CMA_IDLE_TIMEOUT", default_value_t = SERVER.timeouts.idle.as_secs_f64(), value_name = "SECONDS", value_parser = timeout)]
     pub idle_timeout: f64,
 
     /// Seconds a response may wait for a client that does not read it.
-    #[arg(long, env = "CMA_WRITE_TIMEOUT", default_value_t = 10.0, value_name = "SECONDS", value_parser = timeout)]
+    #[arg(long, env = "CMA_WRITE_TIMEOUT", default_value_t = SERVER.timeouts.write.as_secs_f64(), value_name = "SECONDS", value_parser = timeout)]
     pub write_timeout: f64,
 
     /// Open connections beyond which the server stops accepting new ones.
-    #[arg(long, env = "CMA_MAX_CONNECTIONS", default_value = "20000", value_name = "N")]
+    #[arg(long, env = "CMA_MAX_CONNECTIONS", default_value_t = MAX_CONNECTIONS, value_name = "N")]
     pub max_connections: NonZeroUsize,
 
     /// Seconds a shutdown (SIGTERM/SIGINT) waits for requests in progress.
-    #[arg(long, env = "CMA_SHUTDOWN_TIMEOUT", default_value_t = 20.0, value_name = "SECONDS", value_parser = seconds)]
+    #[arg(long, env = "CMA_SHUTDOWN_TIMEOUT", default_value_t = SERVER.shutdown_timeout.as_secs_f64(), value_name = "SECONDS", value_parser = seconds)]
     pub shutdown_timeout: f64,
 
     /// Where cpu_temperature_celsius comes from: simulated, thermal, hwmon, or auto (thermal if a zone is readable,
     /// else hwmon if a sensor is, else simulated).
-    #[arg(long, env = "CMA_TEMPERATURE_SOURCE", default_value = "auto", value_name = "SOURCE", value_parser = SourceChoice::from_str)]
+    #[arg(long, env = "CMA_TEMPERATURE_SOURCE", default_value_t = temperature().source, value_name = "SOURCE", value_parser = SourceChoice::from_str)]
     pub temperature_source: SourceChoice,
 
     /// Directory holding thermal_zoneN/ (a host's /sys/class/thermal mounted elsewhere, or a fake tree).
-    #[arg(
-        long,
-        env = "CMA_THERMAL_ROOT",
-        default_value = "/sys/class/thermal",
-        value_name = "DIR"
-    )]
+    #[arg(long, env = "CMA_THERMAL_ROOT", default_value_os_t = temperature().thermal_root, value_name = "DIR")]
     pub thermal_root: PathBuf,
 
     /// Directory holding hwmonN/.
-    #[arg(long, env = "CMA_HWMON_ROOT", default_value = "/sys/class/hwmon", value_name = "DIR")]
+    #[arg(long, env = "CMA_HWMON_ROOT", default_value_os_t = temperature().hwmon_root, value_name = "DIR")]
     pub hwmon_root: PathBuf,
 
     /// Zones behind cpu_temperature_celsius with the thermal source (the hottest readable one counts): cpu (zones
     /// whose type names a CPU, else all), max (all), a zone (thermal_zone2) or a type (x86_pkg_temp).
-    #[arg(long, env = "CMA_THERMAL_ZONE", default_value = "cpu", value_name = "SELECTOR", value_parser = ThermalSelector::from_str)]
+    #[arg(long, env = "CMA_THERMAL_ZONE", default_value_t = temperature().thermal_zone, value_name = "SELECTOR", value_parser = ThermalSelector::from_str)]
     pub thermal_zone: ThermalSelector,
 
     /// Sensors behind cpu_temperature_celsius with the hwmon source (the hottest readable one counts): cpu (sensors
     /// of CPU chips such as coretemp or k10temp, else all), max (all), or CHIP/SENSOR (coretemp/Package id 0,
     /// coretemp/temp1).
-    #[arg(long, env = "CMA_HWMON_SENSOR", default_value = "cpu", value_name = "SELECTOR", value_parser = HwmonSelector::from_str)]
+    #[arg(long, env = "CMA_HWMON_SENSOR", default_value_t = temperature().hwmon_sensor, value_name = "SELECTOR", value_parser = HwmonSelector::from_str)]
     pub hwmon_sensor: HwmonSelector,
 
     /// Seconds between two sensor sampling passes; a read not done within half of it counts as timed out.
-    #[arg(long, env = "CMA_SENSOR_INTERVAL", default_value_t = 1.0, value_name = "SECONDS", value_parser = sensor_interval)]
+    #[arg(long, env = "CMA_SENSOR_INTERVAL", default_value_t = temperature().interval.as_secs_f64(), value_name = "SECONDS", value_parser = sensor_interval)]
     pub sensor_interval: f64,
 
     /// Share of `/` requests answered 500, from 0 to 1, spread evenly (0.1: every tenth request).
@@ -166,35 +162,54 @@ pub enum Command {
     Loadgen(LoadgenArgs),
 }
 
+/// The server's defaults, which the flags show and fall back to.
+const SERVER: ServerConfig = ServerConfig::DEFAULT;
+
+const MAX_CONNECTIONS: NonZeroUsize = NonZeroUsize::new(SERVER.max_connections).expect("a positive default");
+
+/// The temperature source's defaults, likewise.
+fn temperature() -> TemperatureConfig {
+    TemperatureConfig::default()
+}
+
+/// Checks a flag's value: `value` (`None`: it did not parse) when it lies
+/// in `range`, else `expected`, which clap prints after the flag's name and
+/// the bad value. Ranges over floats leave out NaN, and leave out the
+/// infinities when bounded.
+pub(crate) fn in_range<T: PartialOrd>(
+    value: Option<T>,
+    range: impl RangeBounds<T>,
+    expected: &str,
+) -> Result<T, String> {
+    value.filter(|v| range.contains(v)).ok_or_else(|| expected.to_owned())
+}
+
+/// A number, with the blanks an environment variable may carry around it.
+pub(crate) fn number<T: FromStr>(s: &str) -> Option<T> {
+    s.trim().parse().ok()
+}
+
 fn finite(s: &str) -> Result<f64, String> {
-    match s.trim().parse::<f64>() {
-        Ok(v) if v.is_finite() => Ok(v),
-        _ => Err("expected a finite number".into()),
-    }
+    in_range(number(s), f64::MIN..=f64::MAX, "expected a finite number")
 }
 
 fn seconds(s: &str) -> Result<f64, String> {
-    match s.trim().parse::<f64>() {
-        Ok(v) if v.is_finite() && (0.0..=3600.0).contains(&v) => Ok(v),
-        _ => Err("expected seconds between 0 and 3600".into()),
-    }
+    in_range(number(s), 0.0..=3600.0, "expected seconds between 0 and 3600")
 }
 
 fn timeout(s: &str) -> Result<f64, String> {
-    match s.trim().parse::<f64>() {
-        Ok(v) if v.is_finite() && v > 0.0 && v <= 86_400.0 => Ok(v),
-        _ => Err("expected seconds above 0 and at most 86400".into()),
-    }
+    in_range(
+        number(s),
+        (Excluded(0.0), Included(86_400.0)),
+        "expected seconds above 0 and at most 86400",
+    )
 }
 
 fn sensor_interval(s: &str) -> Result<f64, String> {
-    match s.trim().parse::<f64>() {
-        // Below 0.1 s most hwmon drivers only hand back their cached value
-        // (coretemp refreshes once a second), and the read deadline (half the
-        // interval) would be shorter than a slow ACPI or I2C read.
-        Ok(v) if v.is_finite() && (0.1..=3600.0).contains(&v) => Ok(v),
-        _ => Err("expected seconds between 0.1 and 3600".into()),
-    }
+    // Below 0.1 s most hwmon drivers only hand back their cached value
+    // (coretemp refreshes once a second), and the read deadline (half the
+    // interval) would be shorter than a slow ACPI or I2C read.
+    in_range(number(s), 0.1..=3600.0, "expected seconds between 0.1 and 3600")
 }
 
 impl Cli {
@@ -293,6 +308,70 @@ mod tests {
             (t.interval, t.read_timeout),
             (Duration::from_secs(1), Duration::from_millis(500))
         );
+    }
+
+    #[test]
+    fn defaults_come_from_the_configs_they_fill() {
+        let cli = Cli::try_parse_from(["x"]).unwrap();
+        let (s, d) = (cli.server_config(), ServerConfig::DEFAULT);
+        assert_eq!((s.listen, s.limits.max_body), (d.listen, d.limits.max_body));
+        assert_eq!(
+            (s.timeouts.header, s.timeouts.idle, s.timeouts.write),
+            (d.timeouts.header, d.timeouts.idle, d.timeouts.write)
+        );
+        assert_eq!(
+            (s.max_connections, s.shutdown_timeout, s.defer_accept),
+            (d.max_connections, d.shutdown_timeout, d.defer_accept)
+        );
+        let (t, d) = (cli.temperature_config(), TemperatureConfig::default());
+        assert_eq!((t.source, t.sim_start, t.sim_step), (d.source, d.sim_start, d.sim_step));
+        assert_eq!((t.thermal_root, t.hwmon_root), (d.thermal_root, d.hwmon_root));
+        assert_eq!((t.thermal_zone, t.hwmon_sensor), (d.thermal_zone, d.hwmon_sensor));
+        assert_eq!((t.interval, t.read_timeout), (d.interval, d.read_timeout));
+    }
+
+    #[test]
+    fn server_flags() {
+        let s = Cli::try_parse_from([
+            "x",
+            "--max-body-bytes=10",
+            "--header-timeout=0.5",
+            "--idle-timeout=2",
+            "--write-timeout=3",
+            "--max-connections=7",
+            "--shutdown-timeout=0",
+            "--no-defer-accept",
+        ])
+        .unwrap()
+        .server_config();
+        assert_eq!(s.limits.max_body, 10);
+        assert_eq!(
+            (s.timeouts.header, s.timeouts.idle, s.timeouts.write),
+            (
+                Duration::from_millis(500),
+                Duration::from_secs(2),
+                Duration::from_secs(3)
+            )
+        );
+        assert_eq!(
+            (s.max_connections, s.shutdown_timeout, s.defer_accept),
+            (7, Duration::ZERO, false)
+        );
+    }
+
+    #[test]
+    fn in_range_takes_what_parsed_and_fits() {
+        assert_eq!(in_range(number("  7 "), 1..=10, "e"), Ok(7));
+        assert_eq!(in_range(number::<u8>("11"), 1..=10, "e"), Err("e".to_owned()));
+        assert_eq!(in_range(number::<u8>("x"), 1..=10, "e"), Err("e".to_owned()));
+        for bad in ["NaN", "inf", "-inf"] {
+            assert!(finite(bad).is_err() && seconds(bad).is_err(), "{bad}");
+        }
+        assert_eq!(
+            timeout("0"),
+            Err("expected seconds above 0 and at most 86400".to_owned())
+        );
+        assert_eq!(timeout("86400"), Ok(86_400.0));
     }
 
     #[test]

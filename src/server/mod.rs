@@ -15,7 +15,7 @@ mod worker;
 mod worker_connections;
 
 use std::io;
-use std::net::SocketAddr;
+use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4};
 use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::Duration;
@@ -44,20 +44,28 @@ pub struct ServerConfig {
 }
 
 impl ServerConfig {
-    /// The defaults of the command line, listening on `listen`.
+    /// The defaults, written only here: the command line's flags show them
+    /// in `--help` and fall back to them. (`workers` is 1 here; the command
+    /// line's default is one per available core.)
+    pub const DEFAULT: ServerConfig = ServerConfig {
+        listen: SocketAddr::V4(SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, 3000)),
+        workers: 1,
+        limits: Limits { max_body: 64 * 1024 },
+        timeouts: Timeouts {
+            header: Duration::from_secs(10),
+            idle: Duration::from_secs(60),
+            write: Duration::from_secs(10),
+        },
+        max_connections: 20_000,
+        shutdown_timeout: Duration::from_secs(20),
+        defer_accept: true,
+    };
+
+    /// The defaults, listening on `listen`.
     pub fn new(listen: SocketAddr) -> ServerConfig {
         ServerConfig {
             listen,
-            workers: 1,
-            limits: Limits { max_body: 64 * 1024 },
-            timeouts: Timeouts {
-                header: Duration::from_secs(10),
-                idle: Duration::from_secs(60),
-                write: Duration::from_secs(10),
-            },
-            max_connections: 20_000,
-            shutdown_timeout: Duration::from_secs(20),
-            defer_accept: true,
+            ..ServerConfig::DEFAULT
         }
     }
 }

@@ -64,8 +64,11 @@ pub struct TemperatureConfig {
     pub read_timeout: Duration,
 }
 
+/// The defaults, written only here: the command line's flags show them in
+/// `--help` and fall back to them.
 impl Default for TemperatureConfig {
     fn default() -> Self {
+        let interval = Duration::from_secs(1);
         TemperatureConfig {
             source: SourceChoice::Auto,
             sim_start: 50.0,
@@ -74,8 +77,8 @@ impl Default for TemperatureConfig {
             hwmon_root: PathBuf::from("/sys/class/hwmon"),
             thermal_zone: ThermalSelector::Cpu,
             hwmon_sensor: HwmonSelector::Cpu,
-            interval: Duration::from_secs(1),
-            read_timeout: Duration::from_millis(500),
+            interval,
+            read_timeout: interval / 2,
         }
     }
 }
