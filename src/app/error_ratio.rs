@@ -8,6 +8,8 @@
 
 use std::cell::Cell;
 
+use crate::config::{in_range, number};
+
 /// Parts per million: integer steps keep the spread exact over any count.
 const WHOLE: u32 = 1_000_000;
 
@@ -47,10 +49,7 @@ impl ErrorRatio {
 
 /// Parses a ratio flag: a number from 0 to 1.
 pub fn parse_ratio(s: &str) -> Result<f64, String> {
-    match s.trim().parse::<f64>() {
-        Ok(v) if (0.0..=1.0).contains(&v) => Ok(v),
-        _ => Err("expected a ratio from 0 to 1, like 0.05".into()),
-    }
+    in_range(number(s), 0.0..=1.0, "expected a ratio from 0 to 1, like 0.05")
 }
 
 #[cfg(test)]

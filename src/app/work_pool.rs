@@ -20,6 +20,8 @@ use std::time::Duration;
 
 use parking_lot::Mutex;
 
+use crate::config::{in_range, number};
+
 /// The longest `/work/{duration}`: a pod is made busy by many short jobs,
 /// not by one that holds a thread (and a shutdown) for long.
 pub const MAX_WORK: Duration = Duration::from_secs(1);
@@ -191,10 +193,7 @@ fn thread_cpu_time() -> Duration {
 
 /// Parses `--work-threads`: 1 to [`MAX_THREADS`].
 pub fn parse_threads(s: &str) -> Result<usize, String> {
-    match s.trim().parse::<usize>() {
-        Ok(n) if (1..=MAX_THREADS).contains(&n) => Ok(n),
-        _ => Err("expected a number of threads from 1 to 256".into()),
-    }
+    in_range(number(s), 1..=MAX_THREADS, "expected a number of threads from 1 to 256")
 }
 
 #[cfg(test)]

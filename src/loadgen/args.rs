@@ -2,6 +2,7 @@
 //! environment variable; values out of bounds are rejected while parsing
 //! (one error line, exit 2, like the server's flags).
 
+use std::ops::Bound::{Excluded, Included};
 use std::time::Duration;
 
 use clap::{Args, ValueEnum};
@@ -9,6 +10,7 @@ use clap::{Args, ValueEnum};
 use super::duration;
 use super::stages::{parse_stage_plan, Stage, StagePlan};
 use super::target::Url;
+use crate::config::{in_range, number};
 
 /// Highest accepted `--rate`: far beyond what one generator thread sends,
 /// low enough that a typo (an extra zero or two) is caught, not attempted.
@@ -142,38 +144,43 @@ impl Method {
 }
 
 fn rate(s: &str) -> Result<f64, String> {
-    match s.trim().parse::<f64>() {
-        Ok(v) if v.is_finite() && v > 0.0 && v <= MAX_RATE => Ok(v),
-        _ => Err("expected requests per second above 0 and at most 1000000".into()),
-    }
+    in_range(
+        number(s),
+        (Excluded(0.0), Included(MAX_RATE)),
+        "expected requests per second above 0 and at most 1000000",
+    )
 }
 
 fn run_duration(s: &str) -> Result<Duration, String> {
-    match duration::parse(s) {
-        Some(d) if !d.is_zero() && d <= MAX_DURATION => Ok(d),
-        _ => Err("expected a duration above 0 and at most 24h, like 90s, 5m, 1h or plain seconds".into()),
-    }
+    in_range(
+        duration::parse(s),
+        (Excluded(Duration::ZERO), Included(MAX_DURATION)),
+        "expected a duration above 0 and at most 24h, like 90s, 5m, 1h or plain seconds",
+    )
 }
 
 fn concurrency(s: &str) -> Result<usize, String> {
-    match s.trim().parse::<usize>() {
-        Ok(n) if (1..=MAX_CONCURRENCY).contains(&n) => Ok(n),
-        _ => Err("expected a number of connections from 1 to 10000".into()),
-    }
+    in_range(
+        number(s),
+        1..=MAX_CONCURRENCY,
+        "expected a number of connections from 1 to 10000",
+    )
 }
 
 fn timeout(s: &str) -> Result<Duration, String> {
-    match duration::parse(s) {
-        Some(d) if !d.is_zero() && d <= MAX_TIMEOUT => Ok(d),
-        _ => Err("expected a duration above 0 and at most 300s, like 10s or 500ms".into()),
-    }
+    in_range(
+        duration::parse(s),
+        (Excluded(Duration::ZERO), Included(MAX_TIMEOUT)),
+        "expected a duration above 0 and at most 300s, like 10s or 500ms",
+    )
 }
 
 fn progress(s: &str) -> Result<Duration, String> {
-    match duration::parse(s) {
-        Some(d) if d <= MAX_DURATION => Ok(d),
-        _ => Err("expected a duration (0 for no progress lines), like 5s".into()),
-    }
+    in_range(
+        duration::parse(s),
+        ..=MAX_DURATION,
+        "expected a duration (0 for no progress lines), like 5s",
+    )
 }
 
 #[cfg(test)]
