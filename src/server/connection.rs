@@ -13,10 +13,14 @@ use std::io;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt, ReadBuf};
 use tokio::net::TcpStream;
+// Tokio's clock, not std's, for every deadline here: the same reading in
+// production, and in tests a clock that can be paused and advanced, so the
+// timeouts are tested exactly rather than by sleeping (see `tests` below).
+use tokio::time::Instant;
 
 use super::connection_limit::ConnectionSlot;
 use super::shutdown::Shutdown;
@@ -129,7 +133,9 @@ impl ConnectionState {
             } else {
                 &b.read[..read_len]
             };
-            let progress = self.session.feed(input, received, handler, draining, &mut b.write);
+            let progress = self
+                .session
+                .feed(input, received.into_std(), handler, draining, &mut b.write);
             let stalled = b.write.len() >= WRITE_HIGH_WATER;
             if from_pending {
                 self.pending_in.drain(..progress.consumed);
@@ -219,7 +225,7 @@ async fn run<H: Handler + ?Sized>(
     // One timer per connection, moved only when it fires early: requests
     // never touch the timer wheel.
     let mut timer_deadline = accepted + header_timeout;
-    let timer = tokio::time::sleep_until(timer_deadline.into());
+    let timer = tokio::time::sleep_until(timer_deadline);
     tokio::pin!(timer);
     loop {
         if let Some(Answered {
@@ -260,7 +266,7 @@ async fn run<H: Handler + ?Sized>(
                 let deadline = received + header_timeout;
                 if deadline < timer_deadline {
                     timer_deadline = deadline;
-                    timer.as_mut().reset(deadline.into());
+                    timer.as_mut().reset(deadline);
                 }
             }
             // After a deferred answer, requests pipelined behind it wait in `pending_in`.
@@ -285,7 +291,7 @@ async fn run<H: Handler + ?Sized>(
                 };
                 if received < deadline {
                     timer_deadline = deadline;
-                    timer.as_mut().reset(deadline.into());
+                    timer.as_mut().reset(deadline);
                     continue;
                 }
                 // Part of a head arrived but not all of it, or a chunked body
@@ -372,3 +378,6 @@ async fn linger(stream: &mut TcpStream) {
     };
     let _ = tokio::time::timeout(LINGER_TIME, drain).await;
 }
+
+#[cfg(test)]
+mod tests;

@@ -20,7 +20,8 @@
 
 use std::io::{self, Read, Write};
 use std::net::TcpStream;
-use std::time::Instant;
+
+use tokio::time::Instant;
 
 use super::connection::{read_into_worker_buffer_now, ConnectionConfig, ConnectionState, Start};
 use super::shutdown::Shutdown;
