@@ -105,8 +105,9 @@ fn chroot_command() -> Option<Vec<String>> {
         }
     }
     // SAFETY: geteuid(2) has no preconditions.
+    let root = unsafe { libc::geteuid() } == 0;
     let cmd = vec![chroot];
-    (unsafe { libc::geteuid() } == 0 && works(&cmd)).then_some(cmd)
+    (root && works(&cmd)).then_some(cmd)
 }
 
 /// `CMA_STATIC_RUNNER`, split on whitespace (`qemu-aarch64`, or

@@ -153,6 +153,7 @@ fn delay_flag_slows_root_only() {
 
 /// CPU time this process has used, user and system.
 fn process_cpu_time() -> Duration {
+    // SAFETY: rusage is plain integers, for which all zeroes is a value.
     let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
     // SAFETY: `usage` is a valid, writable rusage.
     assert_eq!(unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut usage) }, 0);

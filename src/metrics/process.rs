@@ -40,8 +40,9 @@ struct ProcessStats {
 impl ProcessStats {
     #[cfg(target_os = "linux")]
     fn new() -> ProcessStats {
-        // SAFETY: sysconf with valid constant names has no preconditions.
+        // SAFETY: sysconf with a valid constant name has no preconditions.
         let ticks = unsafe { libc::sysconf(libc::_SC_CLK_TCK) }.max(1) as f64;
+        // SAFETY: as above.
         let page = unsafe { libc::sysconf(libc::_SC_PAGESIZE) }.max(1) as f64;
         let mut stats = ProcessStats {
             epoch: Instant::now(),
