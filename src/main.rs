@@ -102,17 +102,68 @@ fn watch_signals(shutdown: Arc<Shutdown>) -> std::io::Result<()> {
 
 /// Raises the soft limit on open files to the hard limit, as Go programs do:
 /// the soft default (often 1024) is far below what a connection-heavy server
-/// needs, and the hard limit is what the operator actually allowed.
+/// needs, and the hard limit is what the operator actually allowed. Failing
+/// is not fatal: the server runs within the soft limit, and says so.
 fn raise_open_file_limit() {
     let mut limit = libc::rlimit {
         rlim_cur: 0,
         rlim_max: 0,
     };
-    // SAFETY: `limit` is a valid rlimit for getrlimit/setrlimit to read and write.
-    unsafe {
-        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) == 0 && limit.rlim_cur < limit.rlim_max {
-            limit.rlim_cur = limit.rlim_max;
-            libc::setrlimit(libc::RLIMIT_NOFILE, &limit);
-        }
+    // SAFETY: `limit` is a valid rlimit for getrlimit to write.
+    if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) } != 0 {
+        let e = std::io::Error::last_os_error();
+        eprintln!("warning: cannot read the open-file limit: {e}");
+        return;
     }
+    let wanted = open_file_ceiling(limit.rlim_max);
+    if limit.rlim_cur >= wanted {
+        return;
+    }
+    let raised = libc::rlimit {
+        rlim_cur: wanted,
+        rlim_max: limit.rlim_max,
+    };
+    // SAFETY: `raised` is a valid rlimit for setrlimit to read.
+    if unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &raised) } != 0 {
+        let e = std::io::Error::last_os_error();
+        eprintln!(
+            "warning: cannot raise the open-file limit from {} to {wanted}: {e}; at most that many connections",
+            limit.rlim_cur
+        );
+    }
+}
+
+/// The highest soft limit setrlimit accepts: the hard limit.
+#[cfg(not(target_os = "macos"))]
+fn open_file_ceiling(hard: libc::rlim_t) -> libc::rlim_t {
+    hard
+}
+
+/// The highest soft limit setrlimit accepts: on macOS the hard limit is
+/// usually `RLIM_INFINITY`, which it refuses, as it refuses anything above
+/// `kern.maxfilesperproc`; so the lower of the two, as Go's runtime does
+/// (`OPEN_MAX`, the old ceiling, when the sysctl cannot be read).
+#[cfg(target_os = "macos")]
+fn open_file_ceiling(hard: libc::rlim_t) -> libc::rlim_t {
+    /// `OPEN_MAX` of `<sys/syslimits.h>`.
+    const OPEN_MAX: libc::rlim_t = 10_240;
+    let mut per_process: libc::c_int = 0;
+    let mut size = std::mem::size_of::<libc::c_int>();
+    // SAFETY: a NUL-terminated name; `per_process` is a writable c_int and
+    // `size` its size; no new value is set (null, 0).
+    let rc = unsafe {
+        libc::sysctlbyname(
+            c"kern.maxfilesperproc".as_ptr(),
+            (&mut per_process as *mut libc::c_int).cast(),
+            &mut size,
+            std::ptr::null_mut(),
+            0,
+        )
+    };
+    let ceiling = if rc == 0 && per_process > 0 {
+        per_process as libc::rlim_t
+    } else {
+        OPEN_MAX
+    };
+    hard.min(ceiling)
 }
