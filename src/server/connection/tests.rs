@@ -176,10 +176,10 @@ impl Conn {
         bytes
     }
 
-    /// Waits for the close, which must follow a `408` counted once.
-    async fn timed_out(&mut self, app: &App) {
+    /// Waits for the close, which must follow a `408` counted once, under `api`.
+    async fn timed_out(&mut self, app: &App, api: Api) {
         assert_eq!(status(&self.closed().await), b"HTTP/1.1 408");
-        assert_eq!(app.requests().get(Api::Root, Status::RequestTimeout), 1);
+        assert_eq!(app.requests().get(api, Status::RequestTimeout), 1);
     }
 
     /// Sends a keep-alive request and returns its whole response.
@@ -219,8 +219,19 @@ async fn header_timeout_answers_408_at_the_deadline_from_the_accept() {
     advance(DEFAULTS.header / 2).await;
     c.send_settled(b"GET / HTTP/1.1\r\nHost: x\r\nX-Slow: ").await;
     c.open_for(DEFAULTS.header / 2).await;
-    c.timed_out(&app).await;
+    c.timed_out(&app, Api::Root).await;
     assert_eq!(c.age(), DEFAULTS.header);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_chunked_body_that_stops_gets_408_at_the_header_timeout() {
+    let (_clock, app, mut c) = start().await;
+    // The head is whole, the body is not: the answer waits for the body's
+    // end, so the header timeout (from the accept) covers it too.
+    c.send_settled(b"POST /cpuTempUp HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhel")
+        .await;
+    c.open_for(DEFAULTS.header).await;
+    c.timed_out(&app, Api::CpuTempUp).await;
 }
 
 #[tokio::test(start_paused = true)]
@@ -249,7 +260,7 @@ async fn a_slow_trickle_cannot_extend_the_header_timeout() {
         c.send_settled(&[byte]).await;
         advance(Duration::from_secs(1)).await;
     }
-    c.timed_out(&app).await;
+    c.timed_out(&app, Api::Root).await;
     assert_eq!(first_byte.elapsed(), DEFAULTS.header);
 }
 
