@@ -18,6 +18,11 @@ fn run(program: &str, args: &[&str]) -> Output {
         .arg("30")
         .arg(program)
         .args(args)
+        // Loopback only: a proxy from the environment must not intercept.
+        .env_remove("http_proxy")
+        .env_remove("HTTP_PROXY")
+        .env_remove("all_proxy")
+        .env_remove("ALL_PROXY")
         .output()
         .unwrap_or_else(|e| panic!("run {program}: {e}"));
     assert!(out.status.success(), "{program} {args:?}: {out:?}");
