@@ -36,13 +36,6 @@ pub fn answer_first<H: Handler + ?Sized>(
     config: ConnectionConfig,
 ) -> Option<Start> {
     let accepted = Instant::now();
-    let fresh = |state| {
-        Some(Start {
-            state,
-            answered: None,
-            accepted,
-        })
-    };
     let mut state = ConnectionState::new(config.limits);
     let n = match read_into_worker_buffer_now(|buf| stream.read(buf)) {
         Ok(0) => return None, // Closed without a request: nothing to answer or count.
@@ -50,7 +43,11 @@ pub fn answer_first<H: Handler + ?Sized>(
         // Accepted before any byte arrived (no TCP_DEFER_ACCEPT, or its wait
         // ran out): the normal path waits, under the header timeout.
         Err(e) if e.kind() == io::ErrorKind::WouldBlock || e.kind() == io::ErrorKind::Interrupted => {
-            return fresh(state)
+            return Some(Start {
+                state,
+                answered: None,
+                accepted,
+            });
         }
         Err(_) => return None,
     };

@@ -112,6 +112,12 @@ async fn accept_loop<H: Handler>(
         }
         match acceptor.accept(live_connections() == 0, &shutdown).await {
             Ok(Some(stream)) => {
+                if live_connections() > 0 {
+                    // An accept burst must not starve the connections this
+                    // worker already serves: AsyncFd's readiness does not
+                    // count against tokio's cooperative budget, so count here.
+                    tokio::task::consume_budget().await;
+                }
                 let slot = limit.acquire();
                 // A panicking handler loses its connection, as it would in a
                 // task (tokio catches those), not the accept loop.
