@@ -38,30 +38,10 @@ struct ProcessStats {
 }
 
 impl ProcessStats {
-    #[cfg(target_os = "linux")]
     fn new() -> ProcessStats {
+        #[cfg(target_os = "linux")]
         // SAFETY: sysconf with a valid constant name has no preconditions.
         let ticks = unsafe { libc::sysconf(libc::_SC_CLK_TCK) }.max(1) as f64;
-        // SAFETY: as above.
-        let page = unsafe { libc::sysconf(libc::_SC_PAGESIZE) }.max(1) as f64;
-        let mut stats = ProcessStats {
-            epoch: Instant::now(),
-            read_at: AtomicU64::new(0),
-            cpu_seconds: AtomicF64::new(0.0),
-            resident_bytes: AtomicU64::new(0),
-            virtual_bytes: AtomicU64::new(0),
-            open_fds: AtomicU64::new(0),
-            max_fds: AtomicF64::new(0.0),
-            start_time_seconds: 0.0,
-            ticks_per_second: ticks,
-            page_size: page,
-        };
-        stats.start_time_seconds = start_time_seconds(ticks).unwrap_or(0.0);
-        stats
-    }
-
-    #[cfg(not(target_os = "linux"))]
-    fn new() -> ProcessStats {
         ProcessStats {
             epoch: Instant::now(),
             read_at: AtomicU64::new(0),
@@ -70,7 +50,15 @@ impl ProcessStats {
             virtual_bytes: AtomicU64::new(0),
             open_fds: AtomicU64::new(0),
             max_fds: AtomicF64::new(0.0),
+            #[cfg(target_os = "linux")]
+            start_time_seconds: start_time_seconds(ticks).unwrap_or(0.0),
+            #[cfg(not(target_os = "linux"))]
             start_time_seconds: 0.0,
+            #[cfg(target_os = "linux")]
+            ticks_per_second: ticks,
+            #[cfg(target_os = "linux")]
+            // SAFETY: sysconf with a valid constant name has no preconditions.
+            page_size: unsafe { libc::sysconf(libc::_SC_PAGESIZE) }.max(1) as f64,
         }
     }
 
