@@ -5,7 +5,6 @@
 mod common;
 
 use std::io::{Read, Write};
-use std::net::Shutdown as NetShutdown;
 use std::time::Duration;
 
 use common::{require_tool, Client, TestServer};
@@ -24,13 +23,7 @@ fn send_in_parts(c: &mut Client, parts: &[&[u8]]) {
 }
 
 fn refused_and_closed(s: &TestServer, body: &[u8], status: u16) {
-    let mut c = s.connect();
-    c.send(&[HEAD, body].concat());
-    let r = c.read_response(false);
-    assert_eq!(r.status, status, "{:?}", String::from_utf8_lossy(body));
-    assert_eq!(r.header("Connection"), Some("close"));
-    let _ = c.stream.shutdown(NetShutdown::Write);
-    assert!(c.is_closed_by_server());
+    common::expect_error_and_close(s, &[HEAD, body].concat(), status);
 }
 
 #[test]

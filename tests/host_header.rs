@@ -3,9 +3,7 @@
 
 mod common;
 
-use std::net::Shutdown as NetShutdown;
-
-use common::TestServer;
+use common::{expect_error_and_close, TestServer};
 use custom_metrics_app::app::Api;
 use custom_metrics_app::http::Status;
 
@@ -38,13 +36,8 @@ fn invalid_hosts_get_400_and_close() {
         ("unclosed IPv6", "GET /healthz HTTP/1.1\r\nHost: [::1\r\n\r\n"),
         ("bad on 1.0 too", "GET /healthz HTTP/1.0\r\nHost: a/b\r\n\r\n"),
     ];
-    for (name, raw) in cases {
-        let mut c = s.connect();
-        c.send(raw.as_bytes());
-        let r = c.read_response(false);
-        assert_eq!((r.status, r.header("Connection")), (400, Some("close")), "{name}");
-        let _ = c.stream.shutdown(NetShutdown::Write);
-        assert!(c.is_closed_by_server(), "{name}");
+    for (_, raw) in cases {
+        expect_error_and_close(&s, raw.as_bytes(), 400);
     }
     assert_eq!(
         s.app.requests().get(Api::Healthz, Status::BadRequest),

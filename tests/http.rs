@@ -5,7 +5,7 @@ mod common;
 
 use std::io::Read;
 
-use common::{sample, Client, TestServer};
+use common::{expect_error_and_close, sample, Client, TestServer};
 use custom_metrics_app::app::Api;
 use custom_metrics_app::http::Status;
 
@@ -123,21 +123,6 @@ fn request_bodies_are_discarded() {
     c.send(b" worldGET /healthz HTTP/1.1\r\nHost: x\r\n\r\n");
     assert_eq!(c.read_response(false).text(), "60\n");
     assert_eq!(c.read_response(false).text(), "ok\n");
-}
-
-fn expect_error_and_close(s: &TestServer, raw: &[u8], status: u16) {
-    let mut c = s.connect();
-    c.send(raw);
-    let r = c.read_response(false);
-    assert_eq!(
-        r.status,
-        status,
-        "for {:?}",
-        String::from_utf8_lossy(&raw[..raw.len().min(60)])
-    );
-    assert_eq!(r.header("Connection"), Some("close"));
-    let _ = c.stream.shutdown(std::net::Shutdown::Write);
-    assert!(c.is_closed_by_server());
 }
 
 #[test]

@@ -231,6 +231,23 @@ pub fn status_of(raw: &[u8]) -> u16 {
     std::str::from_utf8(&raw[9..12]).unwrap().parse().unwrap()
 }
 
+/// Sends `raw` on a new connection and checks that it is refused with
+/// `status` and `Connection: close`, and that the server then closes.
+pub fn expect_error_and_close(s: &TestServer, raw: &[u8], status: u16) {
+    let mut c = s.connect();
+    c.send(raw);
+    let r = c.read_response(false);
+    assert_eq!(
+        r.status,
+        status,
+        "for {:?}",
+        String::from_utf8_lossy(&raw[..raw.len().min(60)])
+    );
+    assert_eq!(r.header("Connection"), Some("close"));
+    let _ = c.stream.shutdown(std::net::Shutdown::Write);
+    assert!(c.is_closed_by_server());
+}
+
 pub fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
     hay.windows(needle.len()).position(|w| w == needle)
 }
