@@ -6,11 +6,11 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use custom_metrics_app::app::App;
-use custom_metrics_app::http::{Limits, Session};
+use custom_metrics_app::internals::app::App;
+use custom_metrics_app::internals::http::{Limits, Session};
+use custom_metrics_app::internals::server::Shutdown;
+use custom_metrics_app::internals::temperature::SimulatedTemperature;
 use custom_metrics_app::metrics::encoding::text;
-use custom_metrics_app::server::Shutdown;
-use custom_metrics_app::temperature::SimulatedTemperature;
 
 fn app() -> App {
     App::new(

@@ -15,7 +15,7 @@
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use custom_metrics_app::temperature::sysfs::{Sampler, SamplerConfig, Selection, ThermalSelector};
+use custom_metrics_app::internals::temperature::sysfs::{Sampler, SamplerConfig, Selection, ThermalSelector};
 
 const PASSES: usize = 5_000;
 

@@ -8,8 +8,8 @@ use std::io::{Read, Write};
 use std::time::Duration;
 
 use common::{require_tool, Client, TestServer};
-use custom_metrics_app::app::Api;
-use custom_metrics_app::http::Status;
+use custom_metrics_app::internals::app::Api;
+use custom_metrics_app::internals::http::Status;
 
 const HEAD: &[u8] = b"POST /cpuTempUp HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n";
 

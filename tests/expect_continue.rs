@@ -9,8 +9,8 @@ use std::io::Read;
 use std::net::Shutdown as NetShutdown;
 
 use common::TestServer;
-use custom_metrics_app::app::Api;
-use custom_metrics_app::http::Status;
+use custom_metrics_app::internals::app::Api;
+use custom_metrics_app::internals::http::Status;
 
 const CONTINUE: &[u8] = b"HTTP/1.1 100 Continue\r\n\r\n";
 

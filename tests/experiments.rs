@@ -6,7 +6,7 @@ mod common;
 use std::time::{Duration, Instant};
 
 use common::{sample, spawn_binary, Client, TestServer};
-use custom_metrics_app::app::{AppOptions, DelayRange, ErrorRatio};
+use custom_metrics_app::internals::app::{AppOptions, DelayRange, ErrorRatio};
 
 fn metrics(c: &mut Client) -> String {
     c.get("/metrics").text().to_owned()

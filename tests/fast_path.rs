@@ -9,8 +9,8 @@ use std::net::{Shutdown as NetShutdown, TcpStream};
 use std::time::{Duration, Instant};
 
 use common::{read_to_end_bounded, status_of, Client, TestServer};
-use custom_metrics_app::app::Api;
-use custom_metrics_app::http::Status;
+use custom_metrics_app::internals::app::Api;
+use custom_metrics_app::internals::http::Status;
 
 const CLOSE: &[u8] = b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
 const KEEP_ALIVE: &[u8] = b"GET / HTTP/1.1\r\nHost: x\r\n\r\n";

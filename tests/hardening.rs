@@ -13,9 +13,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use common::{read_to_end_bounded, spawn_binary, status_of, wait_for_exit, Client, TestServer};
-use custom_metrics_app::app::Api;
-use custom_metrics_app::http::{Handler, Rejection, Request, ResponseWriter, Status};
-use custom_metrics_app::server::{Server, ServerConfig, Shutdown};
+use custom_metrics_app::internals::app::Api;
+use custom_metrics_app::internals::http::{Handler, Rejection, Request, ResponseWriter, Status};
+use custom_metrics_app::internals::server::{Server, ServerConfig, Shutdown};
 
 #[test]
 fn stops_accepting_at_max_connections_and_resumes() {

@@ -4,8 +4,8 @@
 mod common;
 
 use common::{expect_error_and_close, TestServer};
-use custom_metrics_app::app::Api;
-use custom_metrics_app::http::Status;
+use custom_metrics_app::internals::app::Api;
+use custom_metrics_app::internals::http::Status;
 
 #[test]
 fn valid_hosts_are_served() {

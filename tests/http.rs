@@ -6,8 +6,8 @@ mod common;
 use std::io::Read;
 
 use common::{expect_error_and_close, sample, Client, TestServer};
-use custom_metrics_app::app::Api;
-use custom_metrics_app::http::Status;
+use custom_metrics_app::internals::app::Api;
+use custom_metrics_app::internals::http::Status;
 
 #[test]
 fn every_route_and_method() {

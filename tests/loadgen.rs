@@ -352,9 +352,9 @@ fn help_lists_the_flags() {
 #[test]
 fn deploy_jobs_parse() {
     use clap::Parser;
-    use custom_metrics_app::config::{Cli, Command};
-    use custom_metrics_app::loadgen::args::ConnectionMode;
-    use custom_metrics_app::loadgen::schedule::Schedule;
+    use custom_metrics_app::internals::config::{Cli, Command};
+    use custom_metrics_app::internals::loadgen::ConnectionMode;
+    use custom_metrics_app::internals::loadgen::Schedule;
     use yaml_rust2::YamlLoader;
 
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("deploy/loadgen");

@@ -6,12 +6,12 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use custom_metrics_app::metrics::encoding::text;
-use custom_metrics_app::metrics::Registry;
-use custom_metrics_app::temperature::sysfs::exposition::{SensorTemperatures, SensorUp};
-use custom_metrics_app::temperature::sysfs::{
+use custom_metrics_app::internals::temperature::sysfs::{
     Sampler, SamplerConfig, Selection, SensorKind, ThermalSelector, RESIDENT_READERS,
 };
+use custom_metrics_app::internals::temperature::sysfs::{SensorTemperatures, SensorUp};
+use custom_metrics_app::metrics::encoding::text;
+use custom_metrics_app::metrics::Registry;
 
 #[path = "common/counting_alloc.rs"]
 mod counting_alloc;

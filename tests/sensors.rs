@@ -14,9 +14,9 @@ use std::time::{Duration, Instant};
 use common::exposition::Metrics;
 use common::fake_sysfs::{wait_for, TestDir};
 use common::{http10_get, spawn_binary_logged, wait_for_exit, Client, TestServer};
-use custom_metrics_app::app::App;
-use custom_metrics_app::temperature::sysfs::RESIDENT_READERS;
-use custom_metrics_app::temperature::{
+use custom_metrics_app::internals::app::App;
+use custom_metrics_app::internals::temperature::sysfs::RESIDENT_READERS;
+use custom_metrics_app::internals::temperature::{
     build_source, SourceChoice, TemperatureConfig, TemperatureSetup, ThermalSelector,
 };
 

@@ -6,10 +6,10 @@
 use std::sync::Arc;
 use std::time::Instant;
 
-use custom_metrics_app::app::App;
-use custom_metrics_app::http::{Limits, Session, WRITE_HIGH_WATER};
-use custom_metrics_app::server::Shutdown;
-use custom_metrics_app::temperature::SimulatedTemperature;
+use custom_metrics_app::internals::app::App;
+use custom_metrics_app::internals::http::{Limits, Session, WRITE_HIGH_WATER};
+use custom_metrics_app::internals::server::Shutdown;
+use custom_metrics_app::internals::temperature::SimulatedTemperature;
 use proptest::prelude::*;
 
 /// Pieces a stream is made of: real requests of many shapes, and junk.

@@ -16,11 +16,11 @@ use std::net::{SocketAddr, TcpStream};
 use std::sync::Arc;
 use std::time::Duration;
 
-use custom_metrics_app::app::{App, AppOptions, DelayRange, ErrorRatio, LogEntry, LogFormat, RequestLog};
-use custom_metrics_app::http::Limits;
-use custom_metrics_app::http::{Method, Status};
-use custom_metrics_app::server::{Server, ServerConfig, Shutdown};
-use custom_metrics_app::temperature::SimulatedTemperature;
+use custom_metrics_app::internals::app::{App, AppOptions, DelayRange, ErrorRatio, LogEntry, LogFormat, RequestLog};
+use custom_metrics_app::internals::http::Limits;
+use custom_metrics_app::internals::http::{Method, Status};
+use custom_metrics_app::internals::server::{Server, ServerConfig, Shutdown};
+use custom_metrics_app::internals::temperature::SimulatedTemperature;
 
 #[path = "common/counting_alloc.rs"]
 mod counting_alloc;

@@ -7,7 +7,7 @@
 use std::cell::RefCell;
 
 use clap::{CommandFactory, FromArgMatches};
-use custom_metrics_app::config::{Cli, Command};
+use custom_metrics_app::internals::config::{Cli, Command};
 use libfuzzer_sys::fuzz_target;
 
 thread_local! {

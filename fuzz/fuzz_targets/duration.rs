@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use custom_metrics_app::loadgen::duration::{format, parse};
+use custom_metrics_app::internals::loadgen::duration::{format, parse};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

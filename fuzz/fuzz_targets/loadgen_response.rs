@@ -4,7 +4,7 @@
 //! takes `004` too: the generator counts it as status 4, without harm).
 #![no_main]
 
-use custom_metrics_app::loadgen::client::parse_head;
+use custom_metrics_app::internals::loadgen::parse_head;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

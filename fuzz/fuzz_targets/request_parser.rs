@@ -5,7 +5,7 @@
 
 use std::time::Instant;
 
-use custom_metrics_app::http::{parse, Limits, Parsed, Rejection};
+use custom_metrics_app::internals::http::{parse, Limits, Parsed, Rejection};
 use libfuzzer_sys::fuzz_target;
 
 const LIMITS: Limits = Limits { max_body: 1024 };

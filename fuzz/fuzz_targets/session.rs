@@ -11,10 +11,10 @@
 use std::sync::{Arc, LazyLock};
 use std::time::Instant;
 
-use custom_metrics_app::app::App;
-use custom_metrics_app::http::{Limits, Session, WRITE_HIGH_WATER};
-use custom_metrics_app::server::Shutdown;
-use custom_metrics_app::temperature::SimulatedTemperature;
+use custom_metrics_app::internals::app::App;
+use custom_metrics_app::internals::http::{Limits, Session, WRITE_HIGH_WATER};
+use custom_metrics_app::internals::server::Shutdown;
+use custom_metrics_app::internals::temperature::SimulatedTemperature;
 use libfuzzer_sys::fuzz_target;
 
 /// A small body limit, so `413` is within the fuzzer's reach.

@@ -4,8 +4,8 @@
 //! line as is).
 #![no_main]
 
-use custom_metrics_app::http::is_valid_host;
-use custom_metrics_app::loadgen::target::Url;
+use custom_metrics_app::internals::http::is_valid_host;
+use custom_metrics_app::internals::loadgen::Url;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

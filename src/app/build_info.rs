@@ -7,11 +7,11 @@ use std::sync::Arc;
 
 use crate::metrics::{Desc, GaugeVec, MetricType};
 
-pub const NAME: &str = "custom_metrics_app_build_info";
+pub(super) const NAME: &str = "custom_metrics_app_build_info";
 
 /// The build's description.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct BuildInfo {
+pub(crate) struct BuildInfo {
     pub version: &'static str,
     /// Short git commit hash, or `unknown`.
     pub revision: &'static str,
@@ -21,7 +21,7 @@ pub struct BuildInfo {
 }
 
 /// This binary's build.
-pub const BUILD: BuildInfo = BuildInfo {
+pub(crate) const BUILD: BuildInfo = BuildInfo {
     version: env!("CARGO_PKG_VERSION"),
     revision: or_unknown(option_env!("CMA_BUILD_REVISION")),
     date: or_unknown(option_env!("CMA_BUILD_DATE")),
@@ -37,7 +37,7 @@ const fn or_unknown(value: Option<&'static str>) -> &'static str {
 
 impl BuildInfo {
     /// The gauge family: one series, always 1.
-    pub fn collector(&self) -> Arc<GaugeVec> {
+    pub(crate) fn collector(&self) -> Arc<GaugeVec> {
         let desc = Desc::new(
             NAME,
             "Build information: version, git revision and compiler of this binary.",
@@ -52,7 +52,7 @@ impl BuildInfo {
 
     /// `{"version":…,"revision":…,"build_date":…,"rustc":…}` and a newline
     /// (the values are plain words, nothing to escape).
-    pub fn json(&self) -> String {
+    pub(crate) fn json(&self) -> String {
         format!(
             "{{\"version\":\"{}\",\"revision\":\"{}\",\"build_date\":\"{}\",\"rustc\":\"{}\"}}\n",
             self.version, self.revision, self.date, self.rustc

@@ -12,7 +12,7 @@ use super::duration_param::parse_duration;
 /// The longest `/delay/{duration}` and `--delay`: long enough for any
 /// latency experiment, short enough that a typo does not hold a connection
 /// (and a shutdown) for minutes.
-pub const MAX_DELAY: Duration = Duration::from_secs(10);
+pub(crate) const MAX_DELAY: Duration = Duration::from_secs(10);
 
 thread_local! {
     static STATE: Cell<u64> = const { Cell::new(0x9E37_79B9_7F4A_7C15) };
@@ -45,7 +45,7 @@ impl DelayRange {
 }
 
 /// Parses the `--delay` flag: `250ms`, or `100ms..2s`; each at most [`MAX_DELAY`].
-pub fn parse_delay(s: &str) -> Result<DelayRange, String> {
+pub(crate) fn parse_delay(s: &str) -> Result<DelayRange, String> {
     let error = || format!("expected a delay up to 10s like 250ms, or a range like 100ms..2s, not {s:?}");
     let bounded = |d: &str| parse_duration(d.trim()).filter(|d| *d <= MAX_DELAY).ok_or_else(error);
     let (min, max) = match s.split_once("..") {

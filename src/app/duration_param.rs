@@ -7,7 +7,7 @@ use std::time::Duration;
 
 /// Parses `250ms`, `1.5s`, `2`, `1m`; `None` for anything else (negative,
 /// empty, an unknown unit, more than a day).
-pub fn parse_duration(s: &str) -> Option<Duration> {
+pub(crate) fn parse_duration(s: &str) -> Option<Duration> {
     let split = s.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(s.len());
     let (number, unit) = s.split_at(split);
     let nanos_per_unit: f64 = match unit {

@@ -48,7 +48,7 @@ impl ErrorRatio {
 }
 
 /// Parses a ratio flag: a number from 0 to 1.
-pub fn parse_ratio(s: &str) -> Result<f64, String> {
+pub(crate) fn parse_ratio(s: &str) -> Result<f64, String> {
     in_range(number(s), 0.0..=1.0, "expected a ratio from 0 to 1, like 0.05")
 }
 

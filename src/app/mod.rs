@@ -19,15 +19,17 @@ use std::sync::Arc;
 use std::time::Duration;
 
 pub use api::Api;
-pub use build_info::{BuildInfo, BUILD};
-pub use delay::{parse_delay, DelayRange, MAX_DELAY};
-pub use duration_param::parse_duration;
-pub use error_ratio::{parse_ratio, ErrorRatio};
-pub use negotiate::exposition_format;
+pub(crate) use build_info::BUILD;
+pub use delay::DelayRange;
+pub(crate) use delay::{parse_delay, MAX_DELAY};
+pub(crate) use duration_param::parse_duration;
+pub(crate) use error_ratio::parse_ratio;
+pub use error_ratio::ErrorRatio;
+pub(crate) use negotiate::exposition_format;
 pub use options::AppOptions;
 pub use request_log::{LogEntry, LogFormat, RequestLog};
-pub use request_metrics::RequestMetrics;
-pub use work_pool::{parse_threads, WorkPool, MAX_WORK};
+pub(crate) use request_metrics::RequestMetrics;
+pub(crate) use work_pool::{parse_threads, WorkPool, MAX_WORK};
 
 use crate::http::{Deferred, Handler, Method, Rejection, Request, ResponseWriter, Status, Wait};
 use crate::metrics::encoding::{encode, write_f64};

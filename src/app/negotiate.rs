@@ -5,7 +5,7 @@ use crate::metrics::encoding::Format;
 /// OpenMetrics when the client ranks `application/openmetrics-text` at least
 /// as high as the text format (Prometheus 2.x and 3.x do); the 0.0.4 text
 /// format for any other `Accept`, or none.
-pub fn exposition_format(accept: Option<&[u8]>, openmetrics_enabled: bool) -> Format {
+pub(crate) fn exposition_format(accept: Option<&[u8]>, openmetrics_enabled: bool) -> Format {
     let Some(accept) = accept.filter(|_| openmetrics_enabled) else {
         return Format::Text;
     };

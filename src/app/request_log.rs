@@ -20,7 +20,7 @@ use parking_lot::{Condvar, Mutex};
 use crate::http::{civil_from_days, Method, Status};
 use crate::metrics::{Counter, Desc, MetricType};
 
-pub const DROPPED_NAME: &str = "custom_metrics_app_request_log_dropped_total";
+pub(super) const DROPPED_NAME: &str = "custom_metrics_app_request_log_dropped_total";
 
 /// Bytes of lines waiting for stdout: some 5000 lines, a few seconds of a
 /// busy pod's requests while the log pipeline catches up.

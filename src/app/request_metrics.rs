@@ -7,14 +7,14 @@ use super::api::Api;
 use crate::http::Status;
 use crate::metrics::{Buckets, CounterVec, Desc, HistogramVec, MetricType};
 
-pub const NAME: &str = "total_req_num";
-pub const DURATION_NAME: &str = "http_request_duration_seconds";
+pub(super) const NAME: &str = "total_req_num";
+pub(super) const DURATION_NAME: &str = "http_request_duration_seconds";
 
 /// Latency buckets, in seconds. Handling a request takes well under a
 /// microsecond to tens of microseconds here, so the buckets start at 1 µs;
 /// they reach 10 s for the injected latency (`/delay`, `--delay`, `/work`),
 /// whose quantiles the experiments watch.
-pub const DURATION_BUCKETS: [f64; 22] = [
+pub(super) const DURATION_BUCKETS: [f64; 22] = [
     0.000_001,
     0.000_002_5,
     0.000_005,

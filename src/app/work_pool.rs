@@ -24,15 +24,15 @@ use crate::config::{in_range, number};
 
 /// The longest `/work/{duration}`: a pod is made busy by many short jobs,
 /// not by one that holds a thread (and a shutdown) for long.
-pub const MAX_WORK: Duration = Duration::from_secs(1);
+pub(crate) const MAX_WORK: Duration = Duration::from_secs(1);
 
 /// Most threads `--work-threads` may ask for (a job number keeps 8 bits for the slot).
-pub const MAX_THREADS: usize = 256;
+pub(super) const MAX_THREADS: usize = 256;
 
 const GENERATION_BITS: u32 = 24;
 
 /// A bounded set of CPU-burning threads.
-pub struct WorkPool {
+pub(crate) struct WorkPool {
     inner: Arc<Inner>,
 }
 
@@ -53,7 +53,7 @@ struct Slot {
 
 impl WorkPool {
     /// A pool of `threads` (1..=[`MAX_THREADS`]); none is started yet.
-    pub fn new(threads: usize) -> WorkPool {
+    pub(crate) fn new(threads: usize) -> WorkPool {
         let slots = (0..threads.clamp(1, MAX_THREADS))
             .map(|_| Slot {
                 busy: AtomicBool::new(false),
@@ -72,13 +72,9 @@ impl WorkPool {
         }
     }
 
-    pub fn threads(&self) -> usize {
-        self.inner.slots.len()
-    }
-
     /// Starts burning `cpu` on a free thread; `None` when all are busy.
     /// The number returned is what [`WorkPool::done`] waits on.
-    pub fn start(&self, cpu: Duration) -> Option<u32> {
+    pub(crate) fn start(&self, cpu: Duration) -> Option<u32> {
         let (index, slot) = self.inner.slots.iter().enumerate().find(|(_, s)| {
             s.busy
                 .compare_exchange(false, true, Ordering::Acquire, Ordering::Relaxed)
@@ -97,7 +93,7 @@ impl WorkPool {
     }
 
     /// Completes when job `job` has burnt its CPU time.
-    pub fn done(&self, job: u32) -> JobDone<'_> {
+    pub(crate) fn done(&self, job: u32) -> JobDone<'_> {
         JobDone { pool: self, job }
     }
 }
@@ -114,7 +110,7 @@ impl Drop for WorkPool {
 }
 
 /// The future of [`WorkPool::done`].
-pub struct JobDone<'a> {
+pub(crate) struct JobDone<'a> {
     pool: &'a WorkPool,
     job: u32,
 }
@@ -192,7 +188,7 @@ fn thread_cpu_time() -> Duration {
 }
 
 /// Parses `--work-threads`: 1 to [`MAX_THREADS`].
-pub fn parse_threads(s: &str) -> Result<usize, String> {
+pub(crate) fn parse_threads(s: &str) -> Result<usize, String> {
     in_range(number(s), 1..=MAX_THREADS, "expected a number of threads from 1 to 256")
 }
 

@@ -47,7 +47,7 @@ enum State {
 
 /// The state of one chunked body being read and discarded.
 #[derive(Clone, Copy, Debug)]
-pub struct ChunkedBody {
+pub(super) struct ChunkedBody {
     state: State,
     /// The size being read (in `Size`), or the data left (in `Data`).
     size: u64,
@@ -64,7 +64,7 @@ pub struct ChunkedBody {
 
 /// How far one call to [`ChunkedBody::discard`] got.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Discarded {
+pub(super) struct Discarded {
     /// Input bytes that belonged to the body.
     pub consumed: usize,
     /// The body ended (after its trailer section); what follows is the next request.
@@ -73,7 +73,7 @@ pub struct Discarded {
 
 impl ChunkedBody {
     /// A body whose chunks may add up to `max_total` bytes at most.
-    pub fn new(max_total: u64) -> ChunkedBody {
+    pub(super) fn new(max_total: u64) -> ChunkedBody {
         ChunkedBody {
             state: State::Size,
             size: 0,
@@ -90,7 +90,7 @@ impl ChunkedBody {
     /// that refuses the request: `400` for broken framing, `413` when the
     /// chunks add up to more than the limit, `431` for a trailer section
     /// beyond the head limits.
-    pub fn discard(&mut self, input: &[u8]) -> Result<Discarded, Status> {
+    pub(super) fn discard(&mut self, input: &[u8]) -> Result<Discarded, Status> {
         let mut i = 0;
         while i < input.len() && self.state != State::Done {
             if self.state == State::Data {

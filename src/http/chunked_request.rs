@@ -12,14 +12,14 @@ use super::request::{parse, Limits, Parsed, Request};
 use super::status::Status;
 
 #[derive(Debug)]
-pub struct ChunkedRequest {
+pub(super) struct ChunkedRequest {
     head: HeldHead,
     body: ChunkedBody,
 }
 
 impl ChunkedRequest {
     /// Starts reading the body that follows `head` (a complete, chunked request head).
-    pub fn new(head: &[u8], limits: &Limits) -> ChunkedRequest {
+    pub(super) fn new(head: &[u8], limits: &Limits) -> ChunkedRequest {
         ChunkedRequest {
             head: HeldHead::copy_of(head),
             body: ChunkedBody::new(limits.max_body),
@@ -27,13 +27,13 @@ impl ChunkedRequest {
     }
 
     /// Reads and drops as much of the body as `input` holds.
-    pub fn discard(&mut self, input: &[u8]) -> Result<Discarded, Status> {
+    pub(super) fn discard(&mut self, input: &[u8]) -> Result<Discarded, Status> {
         self.body.discard(input)
     }
 
     /// The request again, parsed from the held head, `received` at the
     /// body's end. Its `100 Continue` was already sent with the head.
-    pub fn request(&self, limits: &Limits, received: Instant) -> Request<'_> {
+    pub(super) fn request(&self, limits: &Limits, received: Instant) -> Request<'_> {
         // The same bytes parsed the same way a moment ago: parsing is a pure
         // function of them, and the fuzz targets check it never fails here.
         let Ok(Parsed::Complete(mut req, _)) = parse(self.head.bytes(), limits, received) else {

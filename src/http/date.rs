@@ -7,14 +7,14 @@
 use std::cell::Cell;
 
 /// `Sun, 06 Nov 1994 08:49:37 GMT`
-pub type HttpDate = [u8; 29];
+pub(super) type HttpDate = [u8; 29];
 
 thread_local! {
     static CACHE: Cell<(i64, HttpDate)> = const { Cell::new((i64::MIN, [0; 29])) };
 }
 
 /// The current time as an IMF-fixdate, from this thread's cache.
-pub fn http_date() -> HttpDate {
+pub(super) fn http_date() -> HttpDate {
     let now = coarse_unix_seconds();
     CACHE.with(|c| {
         let (secs, date) = c.get();
@@ -54,7 +54,7 @@ fn precise_unix_seconds() -> i64 {
 }
 
 /// Formats seconds since the Unix epoch as an IMF-fixdate (RFC 9110 §5.6.7).
-pub fn format_http_date(unix_secs: i64) -> HttpDate {
+pub(super) fn format_http_date(unix_secs: i64) -> HttpDate {
     const DAYS: [&[u8; 3]; 7] = [b"Thu", b"Fri", b"Sat", b"Sun", b"Mon", b"Tue", b"Wed"];
     const MONTHS: [&[u8; 3]; 12] = [
         b"Jan", b"Feb", b"Mar", b"Apr", b"May", b"Jun", b"Jul", b"Aug", b"Sep", b"Oct", b"Nov", b"Dec",
@@ -81,7 +81,7 @@ fn two_digits(dst: &mut [u8], v: i64) {
 }
 
 /// Howard Hinnant's days-to-civil algorithm (proleptic Gregorian calendar).
-pub fn civil_from_days(z: i64) -> (i64, u32, u32) {
+pub(crate) fn civil_from_days(z: i64) -> (i64, u32, u32) {
     let z = z + 719_468;
     let era = z.div_euclid(146_097);
     let doe = z.rem_euclid(146_097);

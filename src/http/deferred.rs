@@ -34,7 +34,7 @@ pub struct Deferred {
 }
 
 /// Bytes of the path a deferred response keeps (its routes' paths are short).
-pub const PATH_NOTE: usize = 64;
+pub(super) const PATH_NOTE: usize = 64;
 
 impl Deferred {
     pub(super) fn new(wait: Wait, tag: u32, received: Instant, framing: Framing, path: &str) -> Deferred {

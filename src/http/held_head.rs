@@ -19,14 +19,14 @@ thread_local! {
 }
 
 /// A request head copied out of the read buffer.
-pub struct HeldHead {
+pub(super) struct HeldHead {
     buf: Box<[u8]>,
     len: usize,
 }
 
 impl HeldHead {
     /// Copies `head`, which the session has already limited to [`MAX_HEAD`] bytes.
-    pub fn copy_of(head: &[u8]) -> HeldHead {
+    pub(super) fn copy_of(head: &[u8]) -> HeldHead {
         assert!(head.len() <= MAX_HEAD, "heads longer than MAX_HEAD are refused before");
         let mut buf = SPARES
             .with(|s| s.borrow_mut().pop())
@@ -35,7 +35,7 @@ impl HeldHead {
         HeldHead { buf, len: head.len() }
     }
 
-    pub fn bytes(&self) -> &[u8] {
+    pub(super) fn bytes(&self) -> &[u8] {
         &self.buf[..self.len]
     }
 }

@@ -15,13 +15,13 @@ mod session;
 mod status;
 mod transfer_coding;
 
-pub use chunked::{ChunkedBody, Discarded};
-pub use date::{civil_from_days, format_http_date, http_date, HttpDate};
-pub use deferred::{Deferred, Wait};
+pub(crate) use date::civil_from_days;
+pub(crate) use deferred::{Deferred, Wait};
 pub use host::is_valid_host;
-pub use request::{oversized_status, parse, Limits, Method, Parsed, Rejection, Request, Version, MAX_HEADERS};
+pub use request::{parse, Limits, Method, Parsed, Rejection, Request};
 pub use response::ResponseWriter;
-pub use session::{Progress, Session, MAX_HEAD, WRITE_HIGH_WATER};
+pub(crate) use session::Progress;
+pub use session::{Session, WRITE_HIGH_WATER};
 pub use status::Status;
 
 /// What a connection calls to answer requests: the application side.
@@ -44,7 +44,7 @@ pub trait Handler: Send + Sync + 'static {
         res.respond(Status::InternalServerError, &[], "text/plain", b"");
     }
 
-    /// Completes when the job behind [`Wait::Job`] is done. Handlers that
+    /// Completes when the job behind `Wait::Job` is done. Handlers that
     /// start no jobs keep this default.
     fn job_done(&self, job: u32) -> impl std::future::Future<Output = ()> + Send + '_ {
         let _ = job;

@@ -8,7 +8,7 @@ use super::status::Status;
 use super::transfer_coding::TransferCodings;
 
 /// Headers beyond this count get `431`.
-pub const MAX_HEADERS: usize = 32;
+pub(super) const MAX_HEADERS: usize = 32;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Method {
@@ -201,7 +201,7 @@ fn valid_percent_encoding(path: &str) -> bool {
 }
 
 /// The status for a head that filled the whole read buffer without ending.
-pub fn oversized_status(buf: &[u8]) -> Status {
+pub(super) fn oversized_status(buf: &[u8]) -> Status {
     if buf.contains(&b'\n') {
         Status::HeaderFieldsTooLarge
     } else {

@@ -13,7 +13,7 @@ use super::{Handler, Status};
 
 /// A request head that reaches this many bytes without ending is rejected
 /// (`414` if its request line has not ended, `431` otherwise).
-pub const MAX_HEAD: usize = 8 * 1024;
+pub(super) const MAX_HEAD: usize = 8 * 1024;
 
 /// Pending output beyond this stops parsing until it has been written, so a
 /// client cannot queue unbounded responses by pipelining.

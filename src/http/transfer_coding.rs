@@ -16,7 +16,7 @@ use super::status::Status;
 /// The codings of all `Transfer-Encoding` lines of one request, as far as
 /// the decision needs them.
 #[derive(Clone, Copy, Debug, Default)]
-pub struct TransferCodings {
+pub(super) struct TransferCodings {
     present: bool,
     codings: u32,
     chunked: u32,
@@ -25,7 +25,7 @@ pub struct TransferCodings {
 
 impl TransferCodings {
     /// Adds one `Transfer-Encoding` field line's list.
-    pub fn add(&mut self, value: &[u8]) {
+    pub(super) fn add(&mut self, value: &[u8]) {
         self.present = true;
         // Empty list elements are allowed and ignored (RFC 9110 §5.6.1).
         for coding in value.split(|&b| b == b',') {
@@ -41,13 +41,13 @@ impl TransferCodings {
         }
     }
 
-    pub fn is_present(&self) -> bool {
+    pub(super) fn is_present(&self) -> bool {
         self.present
     }
 
     /// `Ok(true)` for a chunked body, `Ok(false)` when there was no
     /// `Transfer-Encoding`, or the status that refuses the request.
-    pub fn chunked(&self) -> Result<bool, Status> {
+    pub(super) fn chunked(&self) -> Result<bool, Status> {
         if !self.present {
             return Ok(false);
         }

@@ -14,13 +14,13 @@ use crate::config::{in_range, number};
 
 /// Highest accepted `--rate`: far beyond what one generator thread sends,
 /// low enough that a typo (an extra zero or two) is caught, not attempted.
-pub const MAX_RATE: f64 = 1_000_000.0;
+pub(crate) const MAX_RATE: f64 = 1_000_000.0;
 /// Longest accepted `--duration`: a Job that runs longer is a mistake.
-pub const MAX_DURATION: Duration = Duration::from_secs(24 * 3600);
+pub(crate) const MAX_DURATION: Duration = Duration::from_secs(24 * 3600);
 /// Most connections (each a task and a socket).
-pub const MAX_CONCURRENCY: usize = 10_000;
+pub(crate) const MAX_CONCURRENCY: usize = 10_000;
 /// Longest accepted `--timeout` for one request.
-pub const MAX_TIMEOUT: Duration = Duration::from_secs(300);
+pub(crate) const MAX_TIMEOUT: Duration = Duration::from_secs(300);
 
 /// Sends requests to one URL at a fixed rate for a fixed time (or in stages: ramp up, hold, stop), then prints a
 /// summary.

@@ -57,7 +57,7 @@ impl ErrorKind {
 }
 
 /// The bytes of the one request a run sends, built once.
-pub fn request_bytes(method: Method, url: &Url, mode: ConnectionMode) -> Vec<u8> {
+pub(crate) fn request_bytes(method: Method, url: &Url, mode: ConnectionMode) -> Vec<u8> {
     let mut head = format!(
         "{} {} HTTP/1.1\r\nHost: {}\r\nUser-Agent: custom-metrics-app-loadgen/{}\r\n",
         method.name(),
@@ -133,7 +133,7 @@ pub fn parse_head(buf: &[u8]) -> Result<Option<Head>, ErrorKind> {
 }
 
 /// One client connection (opened on demand) and its read buffer.
-pub struct Connection {
+pub(crate) struct Connection {
     addrs: Rc<[SocketAddr]>,
     mode: ConnectionMode,
     stream: Option<TcpStream>,
@@ -149,7 +149,7 @@ enum Attempt {
 }
 
 impl Connection {
-    pub fn new(addrs: Rc<[SocketAddr]>, mode: ConnectionMode) -> Connection {
+    pub(crate) fn new(addrs: Rc<[SocketAddr]>, mode: ConnectionMode) -> Connection {
         Connection {
             addrs,
             mode,
@@ -161,18 +161,18 @@ impl Connection {
 
     /// Whether the last request's bytes were all written (also after a
     /// timeout dropped the [`send`](Self::send) future).
-    pub fn request_written(&self) -> bool {
+    pub(crate) fn request_written(&self) -> bool {
         self.written
     }
 
     /// Forgets the connection (after a timeout: its state is unknown).
-    pub fn reset(&mut self) {
+    pub(crate) fn reset(&mut self) {
         self.stream = None;
         self.buf.clear();
     }
 
     /// Sends `request` and reads the whole response; its status code.
-    pub async fn send(&mut self, request: &[u8]) -> Result<u16, ErrorKind> {
+    pub(crate) async fn send(&mut self, request: &[u8]) -> Result<u16, ErrorKind> {
         self.written = false;
         let reused = self.stream.is_some();
         let result = match self.attempt(request, reused).await {
@@ -195,7 +195,7 @@ impl Connection {
 
     /// After a response in `close` mode: waits (at most `limit`) for the
     /// server to close first, then closes.
-    pub async fn finish(&mut self, limit: Duration) {
+    pub(crate) async fn finish(&mut self, limit: Duration) {
         if let Some(mut stream) = self.stream.take() {
             let mut scratch = [0u8; 512];
             let _ = tokio::time::timeout(limit, async {

@@ -10,7 +10,7 @@ use std::time::Duration;
 const HIGHEST: u64 = 3_600_000_000_000;
 
 #[derive(Clone)]
-pub struct Histogram {
+pub(crate) struct Histogram {
     hdr: hdrhistogram::Histogram<u64>,
     max: u64,
 }
@@ -34,24 +34,24 @@ impl std::fmt::Debug for Histogram {
 }
 
 impl Histogram {
-    pub fn record(&mut self, d: Duration) {
+    pub(crate) fn record(&mut self, d: Duration) {
         let ns = u64::try_from(d.as_nanos()).unwrap_or(u64::MAX);
         self.hdr.saturating_record(ns.clamp(1, HIGHEST));
         self.max = self.max.max(ns);
     }
 
-    pub fn count(&self) -> u64 {
+    pub(crate) fn count(&self) -> u64 {
         self.hdr.len()
     }
 
-    pub fn max(&self) -> Duration {
+    pub(crate) fn max(&self) -> Duration {
         Duration::from_nanos(self.max)
     }
 
     /// The `q` quantile (0 < q ≤ 1): the smallest recorded value with at
     /// least `q` of all values at or below it, within 1 % above (never above
     /// the maximum). `None` when empty.
-    pub fn quantile(&self, q: f64) -> Option<Duration> {
+    pub(crate) fn quantile(&self, q: f64) -> Option<Duration> {
         if self.hdr.is_empty() {
             return None;
         }

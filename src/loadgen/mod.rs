@@ -17,15 +17,15 @@
 //! keeps the due times from drifting through cross-thread wake-ups, and lets
 //! the counters be plain `Cell`/`RefCell` instead of shared atomics.
 
-pub mod args;
-pub mod client;
+pub(crate) mod args;
+pub(crate) mod client;
 pub mod duration;
-pub mod histogram;
-pub mod report;
-pub mod schedule;
-pub mod stages;
-pub mod stats;
-pub mod target;
+pub(crate) mod histogram;
+pub(crate) mod report;
+pub(crate) mod schedule;
+pub(crate) mod stages;
+pub(crate) mod stats;
+pub(crate) mod target;
 
 use std::cell::RefCell;
 use std::net::SocketAddr;
@@ -36,7 +36,7 @@ use tokio::sync::Notify;
 use tokio::task::LocalSet;
 use tokio::time::Instant;
 
-pub use args::LoadgenArgs;
+pub(crate) use args::LoadgenArgs;
 use args::{ConnectionMode, Output};
 use client::{Connection, ErrorKind};
 use report::{Plan, Summary};
@@ -50,7 +50,7 @@ const CLOSE_WAIT_LIMIT: Duration = Duration::from_secs(1);
 /// Runs the load described by `args`, prints the summary on stdout, and
 /// returns the exit status: 0 when at least one request was answered, 1 when
 /// none was (unreachable target, name that does not resolve).
-pub fn run(args: &LoadgenArgs) -> i32 {
+pub(crate) fn run(args: &LoadgenArgs) -> i32 {
     let addrs: Rc<[SocketAddr]> = match args.url.resolve() {
         Ok(a) => a.into(),
         Err(e) => {

@@ -14,7 +14,7 @@ use super::stats::Stats;
 use super::target::Url;
 
 /// The progress line: where the run is and the completion rate since the last line.
-pub fn progress_line(elapsed: Duration, total: Duration, stats: &Stats, recent_rate: f64) -> String {
+pub(crate) fn progress_line(elapsed: Duration, total: Duration, stats: &Stats, recent_rate: f64) -> String {
     format!(
         "loadgen: {:.1}s/{} sent {} completed {} errors {} late {} rate {}/s",
         elapsed.as_secs_f64(),
@@ -29,7 +29,7 @@ pub fn progress_line(elapsed: Duration, total: Duration, stats: &Stats, recent_r
 
 /// What was asked, for the summary.
 #[derive(Clone, Debug)]
-pub struct Plan {
+pub(crate) struct Plan {
     pub url: Url,
     pub method: Method,
     pub connection: ConnectionMode,
@@ -43,7 +43,7 @@ pub struct Plan {
 
 impl Plan {
     /// `200.0/s for 2s`, or the stages: `30s:0-6000,2m:6000 for 2m30s`.
-    pub fn asked(&self) -> String {
+    pub(crate) fn asked(&self) -> String {
         match self.stages.as_slice() {
             [one] if one.from == one.to => format!("{}/s for {}", rate(one.from), duration::format(self.duration)),
             stages => format!("{} for {}", StagePlan(stages.to_vec()), duration::format(self.duration)),
@@ -52,7 +52,7 @@ impl Plan {
 }
 
 /// The end of a run.
-pub struct Summary<'a> {
+pub(crate) struct Summary<'a> {
     pub plan: &'a Plan,
     pub stats: &'a Stats,
     /// Per stage, the requests sent while it lasted.
@@ -67,7 +67,7 @@ pub struct Summary<'a> {
 impl Summary<'_> {
     /// Completed requests per second over the run: the asked duration, or
     /// the elapsed time if answers came in after it or the run was interrupted.
-    pub fn achieved_rate(&self) -> f64 {
+    pub(crate) fn achieved_rate(&self) -> f64 {
         let window = if self.interrupted {
             self.elapsed
         } else {
@@ -81,12 +81,12 @@ impl Summary<'_> {
     }
 
     /// Completed requests per second of those sent during stage `k`.
-    pub fn stage_rate(&self, k: usize) -> f64 {
+    pub(crate) fn stage_rate(&self, k: usize) -> f64 {
         self.stage_stats[k].completed as f64 / self.plan.stages[k].duration.as_secs_f64()
     }
 
     /// The summary as one JSON object (`--output json`).
-    pub fn to_json(&self) -> serde_json::Value {
+    pub(crate) fn to_json(&self) -> serde_json::Value {
         let (p, s) = (self.plan, self.stats);
         let stages: Vec<serde_json::Value> = p
             .stages
@@ -132,7 +132,7 @@ impl Summary<'_> {
     }
 
     /// The process's exit status: 0 when at least one request got an answer.
-    pub fn exit_code(&self) -> i32 {
+    pub(crate) fn exit_code(&self) -> i32 {
         if self.stats.completed > 0 {
             0
         } else {

@@ -21,7 +21,7 @@ use super::stages::Stage;
 
 /// How late a claim may be and still count as on time: the resolution of
 /// tokio's timer, and about what it takes to start the connection tasks.
-pub const ON_TIME_SLACK: Duration = Duration::from_millis(1);
+pub(crate) const ON_TIME_SLACK: Duration = Duration::from_millis(1);
 
 /// The due times of a run.
 #[derive(Clone, Debug)]
@@ -130,7 +130,7 @@ fn whole(expected: f64) -> u64 {
 
 /// One claimed request.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Ticket {
+pub(crate) struct Ticket {
     pub index: u64,
     /// Due time, from the start of the run.
     pub due: Duration,
@@ -143,14 +143,14 @@ pub struct Ticket {
 ///
 /// Single-threaded (the generator runs on one thread), hence `Cell`.
 #[derive(Debug)]
-pub struct Tickets {
+pub(crate) struct Tickets {
     schedule: Schedule,
     next: Cell<u64>,
     stopped: Cell<bool>,
 }
 
 impl Tickets {
-    pub fn new(schedule: Schedule) -> Tickets {
+    pub(crate) fn new(schedule: Schedule) -> Tickets {
         Tickets {
             schedule,
             next: Cell::new(0),
@@ -158,14 +158,14 @@ impl Tickets {
         }
     }
 
-    pub fn schedule(&self) -> &Schedule {
+    pub(crate) fn schedule(&self) -> &Schedule {
         &self.schedule
     }
 
     /// The next request for a connection that is free `elapsed` after the
     /// start; `None` once all are claimed, the duration is over, or the run
     /// was stopped.
-    pub fn claim(&self, elapsed: Duration) -> Option<Ticket> {
+    pub(crate) fn claim(&self, elapsed: Duration) -> Option<Ticket> {
         let index = self.next.get();
         if self.stopped.get() || index >= self.schedule.planned || elapsed >= self.schedule.duration {
             return None;
@@ -180,21 +180,23 @@ impl Tickets {
     }
 
     /// No more claims (SIGINT/SIGTERM): requests in flight finish, the rest are not sent.
-    pub fn stop(&self) {
+    pub(crate) fn stop(&self) {
         self.stopped.set(true);
     }
 
-    pub fn stopped(&self) -> bool {
+    pub(crate) fn stopped(&self) -> bool {
         self.stopped.get()
     }
 
     /// Tickets handed out so far.
-    pub fn claimed(&self) -> u64 {
+    #[cfg(test)]
+    pub(crate) fn claimed(&self) -> u64 {
         self.next.get()
     }
 
     /// Requests of the schedule that were never claimed (so far).
-    pub fn unclaimed(&self) -> u64 {
+    #[cfg(test)]
+    pub(crate) fn unclaimed(&self) -> u64 {
         self.schedule.planned - self.next.get()
     }
 }

@@ -10,7 +10,7 @@ use super::args::{MAX_DURATION, MAX_RATE};
 use super::duration;
 
 /// Most stages in one run (each keeps its own counters and histogram).
-pub const MAX_STAGES: usize = 100;
+pub(crate) const MAX_STAGES: usize = 100;
 
 /// One stretch of the run.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -75,12 +75,12 @@ impl fmt::Display for StagePlan {
 }
 
 /// `--stages`' parser for clap.
-pub fn parse_stage_plan(text: &str) -> Result<StagePlan, String> {
+pub(crate) fn parse_stage_plan(text: &str) -> Result<StagePlan, String> {
     parse_stages(text).map(StagePlan)
 }
 
 /// Parses `--stages`: `DURATION:RATE` or `DURATION:FROM-TO`, comma-separated.
-pub fn parse_stages(text: &str) -> Result<Vec<Stage>, String> {
+pub(crate) fn parse_stages(text: &str) -> Result<Vec<Stage>, String> {
     let stages = text
         .split(',')
         .map(|part| parse_stage(part.trim()).ok_or_else(|| format!("bad stage {part:?}")))

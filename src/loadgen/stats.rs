@@ -9,7 +9,7 @@ use super::histogram::Histogram;
 
 /// The fate of one scheduled request.
 #[derive(Clone, Copy, Debug)]
-pub struct Outcome {
+pub(crate) struct Outcome {
     /// Claimed after its due time: no connection was free.
     pub late: bool,
     /// All of its bytes were written to a socket.
@@ -22,7 +22,7 @@ pub struct Outcome {
 }
 
 #[derive(Debug, Default, Clone)]
-pub struct Stats {
+pub(crate) struct Stats {
     /// Requests written to a socket.
     pub sent: u64,
     /// Requests with a complete response, whatever its status.
@@ -36,7 +36,7 @@ pub struct Stats {
 }
 
 impl Stats {
-    pub fn record(&mut self, o: &Outcome) {
+    pub(crate) fn record(&mut self, o: &Outcome) {
         self.late += u64::from(o.late);
         self.sent += u64::from(o.written);
         match o.result {
@@ -50,7 +50,7 @@ impl Stats {
     }
 
     /// Requests without a complete response.
-    pub fn errors(&self) -> u64 {
+    pub(crate) fn errors(&self) -> u64 {
         self.errors.values().sum()
     }
 }

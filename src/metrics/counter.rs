@@ -9,6 +9,19 @@ use super::registry::{Collector, Sample, Value};
 use super::shard::{shard_count, ShardedCells};
 
 /// A single monotonic counter.
+///
+/// Increments go to the calling thread's shard (see
+/// [`set_current_shard`](super::set_current_shard)); a read sums the shards.
+///
+/// ```
+/// use custom_metrics_app::metrics::{Counter, Desc, MetricType};
+///
+/// let desc = Desc::new("http_requests_total", "Requests served.", MetricType::Counter, &[]).unwrap();
+/// let requests = Counter::new(desc);
+/// requests.inc();
+/// requests.inc_by(2);
+/// assert_eq!(requests.get(), 3);
+/// ```
 pub struct Counter {
     desc: Desc,
     cells: ShardedCells,
@@ -25,16 +38,19 @@ impl Counter {
         }
     }
 
+    /// Adds 1.
     #[inline]
     pub fn inc(&self) {
         self.cells.add(0, 1);
     }
 
+    /// Adds `v`.
     #[inline]
     pub fn inc_by(&self, v: u64) {
         self.cells.add(0, v);
     }
 
+    /// The count: the sum over every shard (wrapping, as a `u64` does).
     pub fn get(&self) -> u64 {
         self.cells.get(0)
     }
@@ -51,6 +67,25 @@ impl Collector for Counter {
 }
 
 /// A family of counters with a closed, pre-declared set of label values.
+///
+/// ```
+/// use custom_metrics_app::metrics::{encoding, CounterVec, Desc, MetricType, Registry};
+/// use std::sync::Arc;
+///
+/// let desc = Desc::new("jobs_total", "Jobs by outcome.", MetricType::Counter, &["outcome"]).unwrap();
+/// // Series 0 is shown from the start; series 1 only once it has counted.
+/// let jobs = Arc::new(CounterVec::new(desc, &[&["ok"], &["failed"]], |i| i == 0));
+/// jobs.inc(0);
+/// assert_eq!(jobs.index_of(&["failed"]), Some(1));
+///
+/// let mut registry = Registry::new();
+/// registry.register(jobs.clone()).unwrap();
+/// let mut out = Vec::new();
+/// encoding::text::encode(&registry, &mut out);
+/// let text = String::from_utf8(out).unwrap();
+/// assert!(text.contains("jobs_total{outcome=\"ok\"} 1\n"));
+/// assert!(!text.contains("failed"));
+/// ```
 pub struct CounterVec {
     desc: Desc,
     series: Box<[Box<[Box<str>]>]>,
@@ -84,10 +119,12 @@ impl CounterVec {
         }
     }
 
+    /// The number of series.
     pub fn len(&self) -> usize {
         self.cells.slots()
     }
 
+    /// Whether it was built with no series.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
@@ -98,6 +135,7 @@ impl CounterVec {
         self.cells.add(index, 1);
     }
 
+    /// The count of series `index`.
     pub fn get(&self, index: usize) -> u64 {
         self.cells.get(index)
     }

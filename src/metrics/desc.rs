@@ -5,9 +5,13 @@ use std::fmt;
 /// The `# TYPE` of a metric family.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum MetricType {
+    /// A monotonic count (`counter`).
     Counter,
+    /// A value that goes up and down (`gauge`).
     Gauge,
+    /// Bucketed observations with `_bucket`, `_sum` and `_count` samples.
     Histogram,
+    /// No type promised (`untyped`; `unknown` in OpenMetrics).
     Unknown,
 }
 
@@ -24,6 +28,16 @@ impl MetricType {
 }
 
 /// Immutable metadata shared by every series of one metric family.
+///
+/// ```
+/// use custom_metrics_app::metrics::{Desc, DescError, MetricType};
+///
+/// let desc = Desc::new("queue_depth", "Jobs waiting.", MetricType::Gauge, &["queue"]).unwrap();
+/// assert_eq!(desc.label_names().len(), 1);
+/// // `le` belongs to histogram buckets.
+/// let err = Desc::new("x", "", MetricType::Gauge, &["le"]).unwrap_err();
+/// assert_eq!(err, DescError::InvalidLabelName("le".into()));
+/// ```
 #[derive(Debug, Clone)]
 pub struct Desc {
     name: Box<str>,
@@ -35,8 +49,12 @@ pub struct Desc {
 /// Why a [`Desc`] could not be built.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum DescError {
+    /// The name is not `[a-zA-Z_:][a-zA-Z0-9_:]*`.
     InvalidMetricName(String),
+    /// The label name is not `[a-zA-Z_][a-zA-Z0-9_]*`, starts with `__`, or
+    /// is `le` or `quantile`.
     InvalidLabelName(String),
+    /// The label name is given twice.
     DuplicateLabelName(String),
 }
 
@@ -75,18 +93,22 @@ impl Desc {
         })
     }
 
+    /// The family's name.
     pub fn name(&self) -> &str {
         &self.name
     }
 
+    /// The `# HELP` text, unescaped.
     pub fn help(&self) -> &str {
         &self.help
     }
 
+    /// The `# TYPE`.
     pub fn metric_type(&self) -> MetricType {
         self.metric_type
     }
 
+    /// The label names, in the order series give their values.
     pub fn label_names(&self) -> &[Box<str>] {
         &self.label_names
     }

@@ -6,20 +6,33 @@ use super::desc::{Desc, MetricType};
 use super::registry::{Collector, Sample, Value};
 
 /// An `f64` that can be set and adjusted from any thread without a lock
-/// (0.0 by default).
+/// (0.0 by default): what a [`Gauge`] holds, and a building block for a
+/// hand-written [`Collector`].
+///
+/// ```
+/// use custom_metrics_app::metrics::AtomicF64;
+///
+/// let celsius = AtomicF64::new(20.0);
+/// assert_eq!(celsius.add(1.5), 21.5);
+/// celsius.set(-3.0);
+/// assert_eq!(celsius.get(), -3.0);
+/// ```
 #[derive(Debug, Default)]
 pub struct AtomicF64(AtomicU64);
 
 impl AtomicF64 {
+    /// Holds `v`.
     pub fn new(v: f64) -> AtomicF64 {
         AtomicF64(AtomicU64::new(v.to_bits()))
     }
 
+    /// The value.
     #[inline]
     pub fn get(&self) -> f64 {
         f64::from_bits(self.0.load(Ordering::Relaxed))
     }
 
+    /// Replaces the value.
     #[inline]
     pub fn set(&self, v: f64) {
         self.0.store(v.to_bits(), Ordering::Relaxed);
@@ -46,6 +59,15 @@ pub(super) fn add_f64_bits(cell: &AtomicU64, delta: f64, success: Ordering) -> f
 }
 
 /// A single value that can go up and down.
+///
+/// ```
+/// use custom_metrics_app::metrics::{Desc, Gauge, MetricType};
+///
+/// let desc = Desc::new("room_celsius", "Room temperature.", MetricType::Gauge, &[]).unwrap();
+/// let room = Gauge::new(desc);
+/// room.set(21.0);
+/// assert_eq!(room.sub(0.5), 20.5);
+/// ```
 pub struct Gauge {
     desc: Desc,
     value: AtomicF64,
@@ -62,18 +84,22 @@ impl Gauge {
         }
     }
 
+    /// The value.
     pub fn get(&self) -> f64 {
         self.value.get()
     }
 
+    /// Replaces the value.
     pub fn set(&self, v: f64) {
         self.value.set(v);
     }
 
+    /// Adds `delta` and returns the new value.
     pub fn add(&self, delta: f64) -> f64 {
         self.value.add(delta)
     }
 
+    /// Subtracts `delta` and returns the new value.
     pub fn sub(&self, delta: f64) -> f64 {
         self.value.add(-delta)
     }
@@ -89,7 +115,18 @@ impl Collector for Gauge {
     }
 }
 
-/// A family of gauges with a closed, pre-declared set of label values.
+/// A family of gauges with a closed, pre-declared set of label values,
+/// every one of them exposed (from 0.0).
+///
+/// ```
+/// use custom_metrics_app::metrics::{Desc, GaugeVec, MetricType};
+///
+/// let desc = Desc::new("queue_depth", "Jobs waiting.", MetricType::Gauge, &["queue"]).unwrap();
+/// let depth = GaugeVec::new(desc, &[&["fast"], &["slow"]]);
+/// depth.add(1, 3.0);
+/// depth.sub(1, 1.0);
+/// assert_eq!((depth.get(0), depth.get(1)), (0.0, 2.0));
+/// ```
 pub struct GaugeVec {
     desc: Desc,
     series: Box<[Box<[Box<str>]>]>,
@@ -97,6 +134,8 @@ pub struct GaugeVec {
 }
 
 impl GaugeVec {
+    /// `desc` must be of type gauge; `series[i]` holds the label values of
+    /// series `i`, in the order of its label names.
     pub fn new(desc: Desc, series: &[&[&str]]) -> GaugeVec {
         assert_eq!(desc.metric_type(), MetricType::Gauge, "GaugeVec needs a gauge Desc");
         for values in series {
@@ -112,26 +151,32 @@ impl GaugeVec {
         }
     }
 
+    /// The number of series.
     pub fn len(&self) -> usize {
         self.values.len()
     }
 
+    /// Whether it was built with no series.
     pub fn is_empty(&self) -> bool {
         self.values.is_empty()
     }
 
+    /// The value of series `index`.
     pub fn get(&self, index: usize) -> f64 {
         self.values[index].get()
     }
 
+    /// Replaces the value of series `index`.
     pub fn set(&self, index: usize, v: f64) {
         self.values[index].set(v);
     }
 
+    /// Adds `delta` to series `index` and returns its new value.
     pub fn add(&self, index: usize, delta: f64) -> f64 {
         self.values[index].add(delta)
     }
 
+    /// Subtracts `delta` from series `index` and returns its new value.
     pub fn sub(&self, index: usize, delta: f64) -> f64 {
         self.values[index].add(-delta)
     }

@@ -51,6 +51,7 @@ impl Buckets {
         }
     }
 
+    /// The upper bounds, without the implicit `+Inf`.
     pub fn bounds(&self) -> &[f64] {
         &self.bounds
     }
@@ -77,7 +78,9 @@ struct HistogramCells {
 pub struct HistogramSnapshot {
     /// Non-cumulative counts per bucket, `+Inf` last.
     pub buckets: Vec<u64>,
+    /// The sum of the observed values.
     pub sum: f64,
+    /// How many values were observed.
     pub count: u64,
 }
 
@@ -184,6 +187,19 @@ fn emit_series(
 pub const MAX_BUCKETS: usize = 63;
 
 /// A histogram without labels.
+///
+/// ```
+/// use custom_metrics_app::metrics::{Buckets, Desc, Histogram, MetricType};
+///
+/// let desc = Desc::new("job_seconds", "Job durations.", MetricType::Histogram, &[]).unwrap();
+/// let seconds = Histogram::new(desc, Buckets::new(&[0.1, 1.0]));
+/// seconds.observe(0.05);
+/// seconds.observe(0.5);
+/// seconds.observe(7.0);
+/// let snapshot = seconds.snapshot();
+/// assert_eq!(snapshot.buckets, [1, 1, 1]); // le="0.1", le="1", le="+Inf"
+/// assert_eq!((snapshot.sum, snapshot.count), (7.55, 3));
+/// ```
 pub struct Histogram {
     desc: Desc,
     buckets: Buckets,
@@ -191,6 +207,8 @@ pub struct Histogram {
 }
 
 impl Histogram {
+    /// `desc` must be of type histogram, with no label names; at most
+    /// [`MAX_BUCKETS`] buckets.
     pub fn new(desc: Desc, buckets: Buckets) -> Histogram {
         assert_eq!(
             desc.metric_type(),
@@ -206,11 +224,13 @@ impl Histogram {
         Histogram { desc, buckets, cells }
     }
 
+    /// Records `v` (NaN lands in `+Inf`).
     #[inline]
     pub fn observe(&self, v: f64) {
         self.cells.observe(self.buckets.index(v), v);
     }
 
+    /// Buckets, sum and count of the same observations.
     pub fn snapshot(&self) -> HistogramSnapshot {
         self.cells.snapshot()
     }
@@ -236,6 +256,23 @@ impl Collector for Histogram {
 
 /// A family of histograms with a closed, pre-declared set of label values;
 /// a series is exposed from its first observation on.
+///
+/// ```
+/// use custom_metrics_app::metrics::{encoding, Buckets, Desc, HistogramVec, MetricType, Registry};
+/// use std::sync::Arc;
+///
+/// let desc = Desc::new("job_seconds", "Job durations.", MetricType::Histogram, &["queue"]).unwrap();
+/// let seconds = Arc::new(HistogramVec::new(desc, Buckets::new(&[1.0]), &[&["fast"], &["slow"]]));
+/// seconds.observe(0, 0.25);
+///
+/// let mut registry = Registry::new();
+/// registry.register(seconds.clone()).unwrap();
+/// let mut out = Vec::new();
+/// encoding::text::encode(&registry, &mut out);
+/// let text = String::from_utf8(out).unwrap();
+/// assert!(text.contains("job_seconds_bucket{queue=\"fast\",le=\"1\"} 1\n"));
+/// assert!(!text.contains("slow")); // never observed
+/// ```
 pub struct HistogramVec {
     desc: Desc,
     buckets: Buckets,
@@ -244,6 +281,8 @@ pub struct HistogramVec {
 }
 
 impl HistogramVec {
+    /// `desc` must be of type histogram; `series[i]` holds the label values
+    /// of series `i`; at most [`MAX_BUCKETS`] buckets.
     pub fn new(desc: Desc, buckets: Buckets, series: &[&[&str]]) -> HistogramVec {
         assert_eq!(
             desc.metric_type(),
@@ -274,10 +313,12 @@ impl HistogramVec {
         self.cells[index].observe(self.buckets.index(v), v);
     }
 
+    /// Buckets, sum and count of series `index`.
     pub fn snapshot(&self, index: usize) -> HistogramSnapshot {
         self.cells[index].snapshot()
     }
 
+    /// The buckets every series shares.
     pub fn buckets(&self) -> &Buckets {
         &self.buckets
     }

@@ -9,7 +9,9 @@ use super::desc::Desc;
 /// A sample value: counters are integers, gauges are floats.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Value {
+    /// Written as an integer.
     Int(u64),
+    /// Written as Prometheus writes floats (`+Inf`, `NaN`, shortest form).
     Float(f64),
 }
 
@@ -22,10 +24,12 @@ pub struct Sample<'a> {
     pub label_values: &'a [Box<str>],
     /// A label beyond the Desc's (a histogram bucket's `le`).
     pub extra_label: Option<(&'a str, &'a str)>,
+    /// The value.
     pub value: Value,
 }
 
 impl<'a> Sample<'a> {
+    /// A plain sample: no suffix, no extra label.
     pub fn new(label_values: &'a [Box<str>], value: Value) -> Sample<'a> {
         Sample {
             suffix: "",
@@ -39,15 +43,43 @@ impl<'a> Sample<'a> {
 /// Something that can report the current samples of one metric family.
 ///
 /// `collect` hands samples to a callback instead of returning a collection,
-/// so a scrape allocates nothing.
+/// so a scrape allocates nothing. Implement it for a metric whose value is
+/// computed at scrape time:
+///
+/// ```
+/// use custom_metrics_app::metrics::{encoding, Collector, Desc, MetricType, Registry, Sample, Value};
+/// use std::sync::Arc;
+///
+/// struct Uptime { desc: Desc, started: std::time::Instant }
+///
+/// impl Collector for Uptime {
+///     fn desc(&self) -> &Desc {
+///         &self.desc
+///     }
+///     fn collect(&self, emit: &mut dyn FnMut(Sample<'_>)) {
+///         emit(Sample::new(&[], Value::Float(self.started.elapsed().as_secs_f64())));
+///     }
+/// }
+///
+/// let desc = Desc::new("uptime_seconds", "Seconds since start.", MetricType::Gauge, &[]).unwrap();
+/// let mut registry = Registry::new();
+/// registry.register(Arc::new(Uptime { desc, started: std::time::Instant::now() })).unwrap();
+/// let mut out = Vec::new();
+/// encoding::text::encode(&registry, &mut out);
+/// assert!(String::from_utf8(out).unwrap().contains("# TYPE uptime_seconds gauge\n"));
+/// ```
 pub trait Collector: Send + Sync {
+    /// The family's name, help, type and label names.
     fn desc(&self) -> &Desc;
+    /// Hands each current sample to `emit`, label values in the order of
+    /// [`Desc::label_names`].
     fn collect(&self, emit: &mut dyn FnMut(Sample<'_>));
 }
 
 /// Why a collector could not be registered.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RegisterError {
+    /// The name already taken.
     pub name: String,
 }
 
@@ -61,12 +93,25 @@ impl std::error::Error for RegisterError {}
 
 /// Collectors in registration order. Built at start-up, read-only afterwards,
 /// so scrapes take no lock.
+///
+/// ```
+/// use custom_metrics_app::metrics::{Desc, Gauge, MetricType, Registry};
+/// use std::sync::Arc;
+///
+/// let gauge = |name: &str| Arc::new(Gauge::new(Desc::new(name, "", MetricType::Gauge, &[]).unwrap()));
+/// let mut registry = Registry::new();
+/// registry.register(gauge("a")).unwrap();
+/// // One family per name, or the exposition would be invalid.
+/// assert!(registry.register(gauge("a")).is_err());
+/// assert_eq!(registry.collectors().count(), 1);
+/// ```
 #[derive(Default)]
 pub struct Registry {
     collectors: Vec<Arc<dyn Collector>>,
 }
 
 impl Registry {
+    /// An empty registry.
     pub fn new() -> Registry {
         Registry::default()
     }
@@ -81,6 +126,7 @@ impl Registry {
         Ok(())
     }
 
+    /// The collectors, in registration order.
     pub fn collectors(&self) -> impl Iterator<Item = &dyn Collector> {
         self.collectors.iter().map(|c| &**c)
     }

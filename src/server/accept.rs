@@ -21,10 +21,10 @@ use super::shutdown::Shutdown;
 
 /// Longest wait inside a blocking `accept4` before looking at the shutdown signal.
 #[cfg_attr(not(target_os = "linux"), allow(dead_code))]
-pub const BLOCKING_WAIT: Duration = Duration::from_millis(250);
+pub(super) const BLOCKING_WAIT: Duration = Duration::from_millis(250);
 
 /// A worker's listener, registered with its runtime.
-pub struct Acceptor {
+pub(super) struct Acceptor {
     listener: AsyncFd<TcpListener>,
     /// The listener's descriptor is in blocking mode.
     blocking: bool,
@@ -32,7 +32,7 @@ pub struct Acceptor {
 
 impl Acceptor {
     /// Registers `listener` (non-blocking) with the current runtime.
-    pub fn new(listener: TcpListener) -> io::Result<Acceptor> {
+    pub(super) fn new(listener: TcpListener) -> io::Result<Acceptor> {
         #[cfg(target_os = "linux")]
         set_accept_timeout(&listener, BLOCKING_WAIT)?;
         // SAFETY: the `TcpListener` owns its descriptor, and the `AsyncFd`
@@ -51,7 +51,7 @@ impl Acceptor {
     /// `worker_idle` says the worker has no connection of its own to serve, so
     /// blocking the thread holds nothing up (Linux only; elsewhere it always
     /// waits for readiness).
-    pub async fn accept(&mut self, worker_idle: bool, shutdown: &Shutdown) -> io::Result<Option<TcpStream>> {
+    pub(super) async fn accept(&mut self, worker_idle: bool, shutdown: &Shutdown) -> io::Result<Option<TcpStream>> {
         if worker_idle && cfg!(target_os = "linux") {
             if !self.blocking {
                 self.listener.get_ref().set_nonblocking(false)?;

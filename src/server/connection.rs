@@ -61,13 +61,13 @@ pub struct Timeouts {
 
 /// What every connection of a server is configured with.
 #[derive(Clone, Copy, Debug)]
-pub struct ConnectionConfig {
+pub(crate) struct ConnectionConfig {
     pub limits: Limits,
     pub timeouts: Timeouts,
 }
 
 /// What a connection keeps across awaits.
-pub struct ConnectionState {
+pub(super) struct ConnectionState {
     session: Session,
     /// Input not yet answered (usually empty, never allocated).
     pending_in: Vec<u8>,
@@ -77,7 +77,7 @@ pub struct ConnectionState {
 
 /// What answering the input of one read did.
 #[derive(Clone, Copy, Debug)]
-pub struct Answered {
+pub(super) struct Answered {
     pub progress: Progress,
     /// Output reached the high-water mark: write it before reading more.
     pub stalled: bool,
@@ -87,7 +87,7 @@ pub struct Answered {
 
 /// Where the normal path picks a connection up: from its accept, with what
 /// the [fast path](super::fast_path) already did on it.
-pub struct Start {
+pub(super) struct Start {
     pub state: ConnectionState,
     /// The first read's answer, already partly or wholly written.
     pub answered: Option<Answered>,
@@ -95,7 +95,7 @@ pub struct Start {
 }
 
 impl ConnectionState {
-    pub fn new(limits: Limits) -> ConnectionState {
+    pub(super) fn new(limits: Limits) -> ConnectionState {
         ConnectionState {
             session: Session::new(limits),
             pending_in: Vec::new(),
@@ -105,14 +105,14 @@ impl ConnectionState {
 
     /// Nothing half-read, nothing left to write: the connection may close
     /// or idle without losing a byte.
-    pub fn is_settled(&self) -> bool {
+    pub(super) fn is_settled(&self) -> bool {
         self.pending_in.is_empty() && self.pending_out.is_empty() && self.session.is_idle()
     }
 
     /// Answers the pending input followed by the `read_len` bytes just read
     /// into the worker's read buffer, and writes what `try_write` takes of the
     /// responses at once; keeps the rest of both for later.
-    pub fn answer<H: Handler + ?Sized>(
+    pub(super) fn answer<H: Handler + ?Sized>(
         &mut self,
         read_len: usize,
         received: Instant,
@@ -187,7 +187,7 @@ impl ConnectionState {
 /// This is the connection's whole task: one future, with the counts it holds
 /// (`slot`, `live`) inside, kept small (tokio boxes a task's future
 /// separately, an allocation more, above 2 KiB in debug builds).
-pub async fn serve<H: Handler>(
+pub(super) async fn serve<H: Handler>(
     mut stream: TcpStream,
     handler: Arc<H>,
     shutdown: Arc<Shutdown>,
@@ -343,7 +343,7 @@ fn read_into_worker_buffer(stream: &mut TcpStream, cx: &mut Context<'_>) -> Poll
 
 /// One read by `read` (a non-blocking socket's) into this worker's read
 /// buffer; the bytes stay there for the next [`ConnectionState::answer`].
-pub fn read_into_worker_buffer_now(read: impl FnOnce(&mut [u8]) -> io::Result<usize>) -> io::Result<usize> {
+pub(super) fn read_into_worker_buffer_now(read: impl FnOnce(&mut [u8]) -> io::Result<usize>) -> io::Result<usize> {
     BUFFERS.with(|b| read(&mut b.borrow_mut().read))
 }
 

@@ -7,7 +7,7 @@ use tokio::sync::Notify;
 
 /// Open connections across all workers, and their maximum.
 #[derive(Debug)]
-pub struct ConnectionLimit {
+pub(crate) struct ConnectionLimit {
     open: AtomicUsize,
     max: usize,
     /// Woken when a slot frees up at the limit (only then: no lock per close).
@@ -15,7 +15,7 @@ pub struct ConnectionLimit {
 }
 
 impl ConnectionLimit {
-    pub fn new(max: usize) -> Arc<ConnectionLimit> {
+    pub(crate) fn new(max: usize) -> Arc<ConnectionLimit> {
         Arc::new(ConnectionLimit {
             open: AtomicUsize::new(0),
             max: max.max(1),
@@ -23,20 +23,20 @@ impl ConnectionLimit {
         })
     }
 
-    pub fn max(&self) -> usize {
+    pub(crate) fn max(&self) -> usize {
         self.max
     }
 
-    pub fn open(&self) -> usize {
+    pub(crate) fn open(&self) -> usize {
         self.open.load(Ordering::Relaxed)
     }
 
-    pub fn is_full(&self) -> bool {
+    pub(crate) fn is_full(&self) -> bool {
         self.open() >= self.max
     }
 
     /// Completes once a connection can be accepted without passing the limit.
-    pub async fn until_not_full(&self) {
+    pub(crate) async fn until_not_full(&self) {
         loop {
             let released = self.released.notified();
             tokio::pin!(released);
@@ -51,14 +51,14 @@ impl ConnectionLimit {
 
     /// Counts one connection until the returned slot is dropped. (Workers may
     /// overshoot `max` by one connection each when they accept at once.)
-    pub fn acquire(self: &Arc<Self>) -> ConnectionSlot {
+    pub(crate) fn acquire(self: &Arc<Self>) -> ConnectionSlot {
         self.open.fetch_add(1, Ordering::Relaxed);
         ConnectionSlot(self.clone())
     }
 }
 
 /// One open connection; releases its count when dropped (also on a panic).
-pub struct ConnectionSlot(Arc<ConnectionLimit>);
+pub(crate) struct ConnectionSlot(Arc<ConnectionLimit>);
 
 impl Drop for ConnectionSlot {
     fn drop(&mut self) {

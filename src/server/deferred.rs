@@ -5,7 +5,7 @@
 use crate::http::{Handler, Wait};
 
 /// Completes when an answer deferred until `wait` may be written.
-pub async fn wait<H: Handler + ?Sized>(handler: &H, wait: Wait) {
+pub(super) async fn wait<H: Handler + ?Sized>(handler: &H, wait: Wait) {
     match wait {
         Wait::Until(at) => tokio::time::sleep_until(at.into()).await,
         Wait::Job(job) => handler.job_done(job).await,

@@ -29,7 +29,7 @@ use crate::http::Handler;
 
 /// Answers what `stream` has already sent. `None`: the connection is done and
 /// `stream` may be dropped (closed); `Some`: the normal path takes over.
-pub fn answer_first<H: Handler + ?Sized>(
+pub(super) fn answer_first<H: Handler + ?Sized>(
     mut stream: &TcpStream,
     handler: &H,
     shutdown: &Shutdown,

@@ -16,7 +16,11 @@ const BACKLOG: i32 = 4096;
 /// its first bytes have arrived, or after about that long without any: a
 /// connection-per-request client is then accepted with its request already
 /// readable, and answered without waiting for a readiness event.
-pub fn bind_reuseport(addr: SocketAddr, count: usize, defer_accept: Option<Duration>) -> io::Result<Vec<TcpListener>> {
+pub(super) fn bind_reuseport(
+    addr: SocketAddr,
+    count: usize,
+    defer_accept: Option<Duration>,
+) -> io::Result<Vec<TcpListener>> {
     let first = bind_one(addr, defer_accept)?;
     let actual = first.local_addr()?;
     let mut listeners = vec![first];

@@ -20,10 +20,10 @@ use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-pub use connection::{ConnectionConfig, Timeouts};
-pub use connection_limit::ConnectionLimit;
+pub(crate) use connection::{ConnectionConfig, Timeouts};
+pub(crate) use connection_limit::ConnectionLimit;
 pub use shutdown::Shutdown;
-pub use worker::WorkerConfig;
+pub(crate) use worker::WorkerConfig;
 
 use crate::http::{Handler, Limits};
 

@@ -22,12 +22,12 @@ use crate::metrics::set_current_shard;
 
 /// What each worker needs to know.
 #[derive(Clone, Copy, Debug)]
-pub struct WorkerConfig {
+pub(crate) struct WorkerConfig {
     pub connection: ConnectionConfig,
     pub shutdown_timeout: Duration,
 }
 
-pub fn spawn<H: Handler>(
+pub(super) fn spawn<H: Handler>(
     id: usize,
     listener: std::net::TcpListener,
     handler: Arc<H>,

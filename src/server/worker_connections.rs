@@ -20,18 +20,18 @@ thread_local! {
 static DRAINED: Notify = Notify::const_new();
 
 /// Connection tasks alive on this worker thread.
-pub fn live_connections() -> usize {
+pub(super) fn live_connections() -> usize {
     LIVE.with(Cell::get)
 }
 
 /// Connections on this worker thread in the middle of a request.
-pub fn busy_connections() -> usize {
+pub(super) fn busy_connections() -> usize {
     BUSY.with(Cell::get)
 }
 
 /// Completes once no connection of this worker thread is busy; from then on
 /// (the worker is draining) each one that finishes its request wakes it.
-pub async fn until_none_busy() {
+pub(super) async fn until_none_busy() {
     DRAINING.with(|d| d.set(true));
     loop {
         let drained = DRAINED.notified();
@@ -46,10 +46,10 @@ pub async fn until_none_busy() {
 }
 
 /// Counts its connection task as alive while it exists.
-pub struct LiveMark(());
+pub(super) struct LiveMark(());
 
 impl LiveMark {
-    pub fn new() -> LiveMark {
+    pub(super) fn new() -> LiveMark {
         LIVE.with(|l| l.set(l.get() + 1));
         LiveMark(())
     }
@@ -63,10 +63,10 @@ impl Drop for LiveMark {
 
 /// Marks its connection busy in this thread's count while set.
 #[derive(Default)]
-pub struct BusyMark(bool);
+pub(super) struct BusyMark(bool);
 
 impl BusyMark {
-    pub fn set(&mut self, busy: bool) {
+    pub(super) fn set(&mut self, busy: bool) {
         if busy == self.0 {
             return;
         }

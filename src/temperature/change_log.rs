@@ -13,13 +13,13 @@ use super::TemperatureSource;
 const LOGGED_STEP: f64 = 1.0;
 
 /// The polling thread; stops when dropped.
-pub struct ChangeLog {
+pub(crate) struct ChangeLog {
     stop: Arc<AtomicBool>,
 }
 
 impl ChangeLog {
     /// Polls `source` every `every`, logging changes with `log`.
-    pub fn start(
+    pub(crate) fn start(
         source: Arc<dyn TemperatureSource>,
         every: Duration,
         mut log: impl FnMut(&str) + Send + 'static,

@@ -5,17 +5,17 @@ use std::sync::Arc;
 use super::TemperatureSource;
 use crate::metrics::{Collector, Desc, MetricType, Sample, Value};
 
-pub const NAME: &str = "cpu_temperature_celsius";
+pub(super) const NAME: &str = "cpu_temperature_celsius";
 
 /// Reports the source's reading; emits no sample while the reading is
 /// unknown (an absent sample is safer for an HPA than a NaN read as 0).
-pub struct TemperatureGauge {
+pub(crate) struct TemperatureGauge {
     desc: Desc,
     source: Arc<dyn TemperatureSource>,
 }
 
 impl TemperatureGauge {
-    pub fn new(source: Arc<dyn TemperatureSource>) -> TemperatureGauge {
+    pub(crate) fn new(source: Arc<dyn TemperatureSource>) -> TemperatureGauge {
         let desc = Desc::new(NAME, "Current temperature of the CPU.", MetricType::Gauge, &[])
             .expect("constant metric name is valid");
         TemperatureGauge { desc, source }

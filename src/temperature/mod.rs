@@ -8,13 +8,14 @@ mod change_log;
 mod gauge;
 mod setup;
 mod simulated;
-pub mod sysfs;
+pub(crate) mod sysfs;
 
-pub use change_log::ChangeLog;
-pub use gauge::TemperatureGauge;
+pub(crate) use change_log::ChangeLog;
+pub(crate) use gauge::TemperatureGauge;
 pub use setup::{build_source, SourceChoice, TemperatureConfig, TemperatureSetup};
 pub use simulated::SimulatedTemperature;
-pub use sysfs::{HwmonSelector, SensorTemperature, ThermalSelector};
+pub(crate) use sysfs::HwmonSelector;
+pub use sysfs::ThermalSelector;
 
 /// Which way `/cpuTempUp` and `/cpuTempDown` move the temperature.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

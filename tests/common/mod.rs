@@ -15,10 +15,10 @@ use std::net::{SocketAddr, TcpStream};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use custom_metrics_app::app::{App, AppOptions};
-use custom_metrics_app::http::Limits;
-use custom_metrics_app::server::{RunningServer, Server, ServerConfig, Shutdown};
-use custom_metrics_app::temperature::SimulatedTemperature;
+use custom_metrics_app::internals::app::{App, AppOptions};
+use custom_metrics_app::internals::http::Limits;
+use custom_metrics_app::internals::server::{RunningServer, Server, ServerConfig, Shutdown};
+use custom_metrics_app::internals::temperature::SimulatedTemperature;
 
 pub const IO_TIMEOUT: Duration = Duration::from_secs(10);
 

@@ -6,7 +6,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use custom_metrics_app::loadgen::duration;
+use custom_metrics_app::internals::loadgen::duration;
 use yaml_rust2::{Yaml, YamlLoader};
 
 pub fn deploy_dir() -> PathBuf {

@@ -6,7 +6,7 @@
 //! printed without a fraction, the way client_golang prints them.
 
 /// Appends `v` in its shortest round-trip form.
-pub fn write_f64(out: &mut Vec<u8>, v: f64) {
+pub(crate) fn write_f64(out: &mut Vec<u8>, v: f64) {
     if v.is_nan() {
         out.extend_from_slice(b"NaN");
     } else if v.is_infinite() {
@@ -20,7 +20,7 @@ pub fn write_f64(out: &mut Vec<u8>, v: f64) {
     }
 }
 
-pub fn write_u64(out: &mut Vec<u8>, v: u64) {
+pub(crate) fn write_u64(out: &mut Vec<u8>, v: u64) {
     let mut buf = itoa::Buffer::new();
     out.extend_from_slice(buf.format(v).as_bytes());
 }

@@ -12,6 +12,7 @@
 use super::text::{escape, write_sample};
 use crate::metrics::{MetricType, Registry};
 
+/// The `Content-Type` of an OpenMetrics exposition.
 pub const CONTENT_TYPE: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
 
 /// Appends the exposition of every collector in `registry`, then `# EOF`.

@@ -61,12 +61,12 @@ pub(super) fn write_sample(name: &str, label_names: &[Box<str>], s: &Sample<'_>,
 }
 
 /// HELP text: backslash and line feed are escaped.
-pub fn escape_help(s: &str, out: &mut Vec<u8>) {
+pub(crate) fn escape_help(s: &str, out: &mut Vec<u8>) {
     escape(s, out, false);
 }
 
 /// Label values: backslash, double quote and line feed are escaped.
-pub fn escape_label_value(s: &str, out: &mut Vec<u8>) {
+pub(crate) fn escape_label_value(s: &str, out: &mut Vec<u8>) {
     escape(s, out, true);
 }
 

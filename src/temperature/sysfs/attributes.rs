@@ -10,7 +10,7 @@ use std::path::Path;
 /// Names in `dir` of the form `{prefix}{N}{suffix}`, with N decimal, sorted
 /// by N (so `thermal_zone10` comes after `thermal_zone9`). Empty when `dir`
 /// cannot be listed.
-pub fn numbered_entries(dir: &Path, prefix: &str, suffix: &str) -> Vec<(u64, String)> {
+pub(super) fn numbered_entries(dir: &Path, prefix: &str, suffix: &str) -> Vec<(u64, String)> {
     let Ok(entries) = std::fs::read_dir(dir) else {
         return Vec::new();
     };
@@ -32,7 +32,7 @@ pub fn numbered_entries(dir: &Path, prefix: &str, suffix: &str) -> Vec<(u64, Str
 /// The text of a one-line attribute, trailing newline and surrounding
 /// whitespace removed; invalid UTF-8 is replaced, not rejected (label values
 /// must be UTF-8). `None` when the file cannot be read.
-pub fn read_attribute(path: &Path) -> Option<String> {
+pub(super) fn read_attribute(path: &Path) -> Option<String> {
     let bytes = std::fs::read(path).ok()?;
     Some(String::from_utf8_lossy(bytes.trim_ascii()).into_owned())
 }

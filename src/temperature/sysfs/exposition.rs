@@ -14,9 +14,9 @@ use super::sampler::SamplerOutput;
 use super::sensor::SensorKind;
 use crate::metrics::{Collector, Desc, MetricType, Sample, Value};
 
-pub const THERMAL_NAME: &str = "thermal_zone_temperature_celsius";
-pub const HWMON_NAME: &str = "hwmon_temperature_celsius";
-pub const UP_NAME: &str = "temperature_sensor_up";
+pub(crate) const THERMAL_NAME: &str = "thermal_zone_temperature_celsius";
+pub(crate) const HWMON_NAME: &str = "hwmon_temperature_celsius";
+pub(crate) const UP_NAME: &str = "temperature_sensor_up";
 
 fn gauge(name: &str, help: &str, labels: &[&str]) -> Desc {
     Desc::new(name, help, MetricType::Gauge, labels).expect("constant metric name is valid")

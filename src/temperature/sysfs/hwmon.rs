@@ -16,7 +16,7 @@ use super::sensor::{Sensor, SensorKind};
 
 /// Every `tempM_input` of every `hwmonN` under `root`, ordered by N then M
 /// (empty when the root is missing or unreadable).
-pub fn scan_chips(root: &Path) -> Vec<Sensor> {
+pub(super) fn scan_chips(root: &Path) -> Vec<Sensor> {
     let chips: Vec<Chip> = numbered_entries(root, "hwmon", "")
         .into_iter()
         .map(|(_, dir_name)| {

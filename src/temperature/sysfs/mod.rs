@@ -13,10 +13,10 @@
 //!   metrics from the fresh values at scrape time, without touching sysfs.
 
 mod attributes;
-pub mod exposition;
+pub(crate) mod exposition;
 mod hwmon;
 mod reader_pool;
-pub mod reading;
+pub(crate) mod reading;
 mod sampler;
 mod selection;
 mod sensor;
@@ -27,8 +27,9 @@ mod source;
 pub(crate) mod test_dir;
 mod thermal;
 
-pub use reader_pool::{PassReport, MAX_READERS, RESIDENT_READERS};
-pub use sampler::{Sampler, SamplerConfig, SamplerOutput, SensorCounts, READ_ERRORS_NAME, RESCAN_EVERY};
-pub use selection::{HwmonSelector, Selection, ThermalSelector};
+pub use reader_pool::RESIDENT_READERS;
+pub use sampler::{Sampler, SamplerConfig};
+pub(crate) use selection::HwmonSelector;
+pub use selection::{Selection, ThermalSelector};
 pub use sensor::SensorKind;
-pub use source::SensorTemperature;
+pub(crate) use source::SensorTemperature;

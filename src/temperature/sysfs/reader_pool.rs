@@ -25,7 +25,7 @@ use crate::metrics::CounterVec;
 /// Readers kept free while nothing hangs: one can read while another is slow.
 pub const RESIDENT_READERS: usize = 2;
 /// Upper bound on reader threads, stuck ones included.
-pub const MAX_READERS: usize = 16;
+pub(crate) const MAX_READERS: usize = 16;
 
 /// What one pass did.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -38,7 +38,7 @@ pub struct PassReport {
     pub timed_out: usize,
 }
 
-pub struct ReaderPool {
+pub(super) struct ReaderPool {
     shared: Arc<Shared>,
 }
 
@@ -67,7 +67,7 @@ struct State {
 impl ReaderPool {
     /// Starts the resident readers. A read outstanding for longer than
     /// `deadline` is a timeout.
-    pub fn new(deadline: Duration, errors: Arc<CounterVec>) -> ReaderPool {
+    pub(super) fn new(deadline: Duration, errors: Arc<CounterVec>) -> ReaderPool {
         let shared = Arc::new(Shared {
             state: Mutex::new(State::default()),
             changed: Condvar::new(),
@@ -81,13 +81,13 @@ impl ReaderPool {
     }
 
     /// Reader threads alive (resident, replacements and stuck ones).
-    pub fn readers(&self) -> usize {
+    pub(super) fn readers(&self) -> usize {
         self.shared.state.lock().readers
     }
 
     /// Reads every idle sensor of `lists` once and waits for the reads until
     /// the deadline, then accounts for the reads still outstanding.
-    pub fn run_pass(&self, lists: &[&[Arc<Sensor>]]) -> PassReport {
+    pub(super) fn run_pass(&self, lists: &[&[Arc<Sensor>]]) -> PassReport {
         let shared = &self.shared;
         let deadline = Instant::now() + shared.deadline;
         let sensors = || lists.iter().flat_map(|l| l.iter());
@@ -132,7 +132,7 @@ impl ReaderPool {
 
     /// Lets the readers go: idle ones exit now, one stuck in a read exits
     /// when the read returns. A pass run after this times out every read.
-    pub fn stop(&self) {
+    pub(super) fn stop(&self) {
         self.shared.state.lock().stop = true;
         self.shared.changed.notify_all();
     }

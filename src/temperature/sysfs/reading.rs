@@ -43,7 +43,7 @@ impl fmt::Display for ReadError {
 /// Only an optional sign and decimal digits are accepted, after trimming
 /// ASCII whitespace: a fraction, an exponent or trailing text is garbage
 /// (the ABI never has them, and guessing would hide a broken driver).
-pub fn parse_millidegrees(text: &[u8]) -> Result<f64, ReadError> {
+pub(crate) fn parse_millidegrees(text: &[u8]) -> Result<f64, ReadError> {
     let text = text.trim_ascii();
     if text.is_empty() {
         return Err(ReadError::Empty);
@@ -63,7 +63,7 @@ pub fn parse_millidegrees(text: &[u8]) -> Result<f64, ReadError> {
 /// A division, not a multiplication by 0.001: the quotient is the double
 /// nearest the exact decimal (9 → 0.009, where `9.0 * 0.001` gives
 /// 0.009000000000000001), the same as node_exporter's thermal_zone collector.
-pub fn millidegrees_to_celsius(millis: i64) -> f64 {
+pub(crate) fn millidegrees_to_celsius(millis: i64) -> f64 {
     millis as f64 / 1000.0
 }
 
@@ -74,7 +74,7 @@ pub fn millidegrees_to_celsius(millis: i64) -> f64 {
 /// the stamp at once; a read that never answers lets it go stale when its
 /// pass is judged. Only the reader of the sensor writes it.
 #[derive(Debug, Default)]
-pub struct Reading {
+pub(crate) struct Reading {
     celsius: AtomicF64,
     /// The pass that produced `celsius`; 0 while there is no good value.
     pass: AtomicU64,
@@ -82,7 +82,7 @@ pub struct Reading {
 
 impl Reading {
     /// Records the outcome of a read finished during pass `pass` (≥ 1).
-    pub fn record(&self, result: Result<f64, ReadError>, pass: u64) {
+    pub(crate) fn record(&self, result: Result<f64, ReadError>, pass: u64) {
         match result {
             Ok(v) => {
                 self.celsius.set(v);
@@ -94,7 +94,7 @@ impl Reading {
     }
 
     /// The latest good value, if fresh as of the judged pass `judged`.
-    pub fn fresh(&self, judged: u64) -> Option<f64> {
+    pub(crate) fn fresh(&self, judged: u64) -> Option<f64> {
         let pass = self.pass.load(Ordering::Acquire);
         (pass != 0 && pass >= judged).then(|| self.celsius.get())
     }

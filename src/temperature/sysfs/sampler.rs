@@ -19,9 +19,9 @@ use super::{hwmon::scan_chips, thermal::scan_zones};
 use crate::metrics::{CounterVec, Desc, MetricType};
 
 /// Passes between two rescans of the sysfs trees.
-pub const RESCAN_EVERY: u32 = 10;
+pub(crate) const RESCAN_EVERY: u32 = 10;
 
-pub const READ_ERRORS_NAME: &str = "temperature_sensor_read_errors_total";
+pub(crate) const READ_ERRORS_NAME: &str = "temperature_sensor_read_errors_total";
 
 #[derive(Clone, Debug)]
 pub struct SamplerConfig {

@@ -16,7 +16,7 @@ use super::sensor::Sensor;
 /// `--thermal-zone`: `cpu` (default), `max`, a zone name or a zone type.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ThermalSelector {
-    /// Zones whose type names a CPU (see [`names_a_cpu`]); every zone when none does.
+    /// Zones whose type names a CPU (see `names_a_cpu`); every zone when none does.
     Cpu,
     /// Every zone.
     Max,
@@ -156,7 +156,7 @@ fn zone_type(s: &Sensor) -> &str {
 /// AMD's (`k10temp`, `k8temp`, `zenpower`), and the ARM/SoC conventions
 /// (`cpu-thermal`, `cpu0_thermal`, `CPU-therm`, `TCPU`, `soc_thermal`), i.e.
 /// anything containing `cpu` or starting with `soc`.
-pub fn names_a_cpu(name: &str) -> bool {
+pub(super) fn names_a_cpu(name: &str) -> bool {
     let name = name.to_ascii_lowercase();
     matches!(
         name.as_str(),

@@ -39,7 +39,7 @@ impl SensorKind {
 
 /// The longest temperature text accepted: an i64 with sign and newline is
 /// 21 bytes; a read that fills the buffer is not a temperature.
-pub const READ_BUFFER_LEN: usize = 32;
+pub(super) const READ_BUFFER_LEN: usize = 32;
 
 #[derive(Debug)]
 pub struct Sensor {

@@ -8,14 +8,14 @@ use crate::temperature::{Direction, NotAdjustable, TemperatureSource};
 
 /// Reports the sampler's latest value of the selected sensors; requests
 /// cannot move it.
-pub struct SensorTemperature {
+pub(crate) struct SensorTemperature {
     output: Arc<SamplerOutput>,
     name: &'static str,
     refusal: &'static str,
 }
 
 impl SensorTemperature {
-    pub fn new(output: Arc<SamplerOutput>, selection: &Selection) -> SensorTemperature {
+    pub(crate) fn new(output: Arc<SamplerOutput>, selection: &Selection) -> SensorTemperature {
         let name = match selection {
             Selection::Thermal(_) => "thermal",
             Selection::Hwmon(_) => "hwmon",

@@ -14,7 +14,7 @@ use super::sensor::{Sensor, SensorKind};
 
 /// Every `thermal_zoneN` under `root`, in zone-number order (empty when the
 /// root is missing or unreadable).
-pub fn scan_zones(root: &Path) -> Vec<Sensor> {
+pub(super) fn scan_zones(root: &Path) -> Vec<Sensor> {
     numbered_entries(root, "thermal_zone", "")
         .into_iter()
         .map(|(_, name)| {
