@@ -46,7 +46,7 @@
 //! seed" means this program and nothing more is said about it.
 
 #![deny(missing_docs)]
-#![warn(unreachable_pub)]
+#![deny(unreachable_pub)]
 
 // The binary's layers are private; `missing_docs` is for the public API,
 // and the few items `internals` re-exports from them are not API.
