@@ -291,26 +291,34 @@ fn a_panic_in_one_connection_does_not_take_the_server_down() {
     running.stop();
 }
 
-/// Runs `f` on a fresh process's worth of descriptors: raises this test
-/// process's soft limit so a thousand client sockets fit.
+/// Raises this test process's soft limit on open files to `want`, so a
+/// thousand client sockets fit; fails the test, with the reason, when the
+/// hard limit or setrlimit does not allow it.
 fn raise_nofile(want: u64) {
     let mut l = libc::rlimit {
         rlim_cur: 0,
         rlim_max: 0,
     };
-    // SAFETY: valid out-pointer, then a valid limit.
-    unsafe {
-        libc::getrlimit(libc::RLIMIT_NOFILE, &mut l);
-        if l.rlim_cur < want {
-            l.rlim_cur = want.min(l.rlim_max);
-            libc::setrlimit(libc::RLIMIT_NOFILE, &l);
-        }
+    // SAFETY: `l` is a valid rlimit for getrlimit to write.
+    let rc = unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut l) };
+    assert_eq!(rc, 0, "getrlimit: {}", std::io::Error::last_os_error());
+    if l.rlim_cur >= want {
+        return;
     }
+    assert!(
+        l.rlim_max >= want,
+        "the hard open-file limit {} is below {want}",
+        l.rlim_max
+    );
+    l.rlim_cur = want;
+    // SAFETY: `l` is a valid rlimit for setrlimit to read.
+    let rc = unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &l) };
+    assert_eq!(rc, 0, "setrlimit to {want}: {}", std::io::Error::last_os_error());
 }
 
 #[test]
 fn a_thousand_slowloris_connections_do_not_block_a_normal_client() {
-    raise_nofile(4096);
+    raise_nofile(2048);
     let (mut child, addr) = spawn_binary(&["--workers", "1", "--header-timeout", "2"]);
     let mut slow: Vec<TcpStream> = (0..1000)
         .map(|_| {
