@@ -135,6 +135,11 @@ impl HistogramCells {
         unreachable!("the loop returns by SNAPSHOT_TRIES")
     }
 
+    /// No observation finished in any shard yet.
+    fn is_empty(&self) -> bool {
+        (0..self.cells.shards()).all(|shard| self.cells.cell(shard, self.buckets + 1).load(Ordering::Acquire) == 0)
+    }
+
     fn snapshot(&self) -> HistogramSnapshot {
         let mut buckets = vec![0u64; self.buckets];
         let (sum, count) = self.read(&mut |b, v| buckets[b] += v);
@@ -154,6 +159,11 @@ fn emit_series(
     always: bool,
     emit: &mut dyn FnMut(Sample<'_>),
 ) {
+    // Most series of a route table are never observed: one load per shard
+    // tells, where a full reading is every bucket of every shard.
+    if !always && cells.is_empty() {
+        return;
+    }
     scratch.fill(0);
     let (sum, count) = cells.read(&mut |b, v| scratch[b] += v);
     if count == 0 && !always {
