@@ -1,19 +1,12 @@
 //! The sampler: a thread that reads every sensor once per `--sensor-interval`
-//! through a small pool of reader threads, and re-lists the sysfs trees every
-//! [`RESCAN_EVERY`] passes on a thread of its own. Nothing here runs on the
+//! and re-lists the sysfs trees every [`RESCAN_EVERY`] passes, off the
 //! request path; scrapes only load what [`SamplerOutput`] publishes.
 //!
-//! Reads run on the readers because Linux cannot cancel a read stuck in a
-//! driver: a hanging read holds up one reader and nothing else. A pass
-//! queues one read per idle sensor and waits for them until its deadline;
-//! then every read still outstanding counts one error and its sensor's value
-//! goes stale, every reader stuck in a read gets a replacement (up to
-//! [`MAX_READERS`]) so that [`RESIDENT_READERS`] stay free, and a surplus
-//! reader exits once its stuck read returns. A sensor with a read
-//! outstanding is not queued again, so a hanging sensor ties up at most one
-//! thread. Rescans read `type`, `name` and label files, which could block
-//! too: while one hangs, sampling goes on with the last published list and
-//! no other rescan starts. docs/sensors.md ("Hanging reads") tells why.
+//! Reads run on a small pool of reader threads because Linux cannot cancel a
+//! read stuck in a driver: a hanging read holds up one reader and nothing
+//! else, and the pass that waited for it until its deadline writes it off
+//! (docs/sensors.md, "Hanging reads", gives the rules and why). Rescans run
+//! on a thread of their own for the same reason, one at a time.
 //!
 //! One lock and one condition variable: readers wait on it for jobs, a pass
 //! for its last job, the sampling thread for its next tick or for stop. In
@@ -218,22 +211,20 @@ impl Core {
         // list is enough: the queue grows only when the list does.
         let room = (set.zones.len() + set.hwmon.len()).saturating_sub(st.queue.len());
         st.queue.reserve(room);
-        let mut queued = 0;
-        for sensor in sensors().filter(|s| !s.busy.swap(true, Ordering::Relaxed)) {
-            st.queue.push_back((sensor.clone(), pass));
-            queued += 1;
-        }
+        let before = st.queue.len();
+        let idle = sensors().filter(|s| !s.busy.swap(true, Ordering::Relaxed));
+        st.queue.extend(idle.map(|s| (s.clone(), pass)));
+        let queued = st.queue.len() - before;
         st.pending = queued;
         self.changed.notify_all();
         while st.pending > 0 && !self.changed.wait_until(&mut st, deadline).timed_out() {}
 
         // Whatever is still outstanding is past its deadline: this pass's
         // jobs because the deadline passed, earlier ones a fortiori.
-        let mut timed_out = 0;
-        for sensor in sensors().filter(|s| s.busy.load(Ordering::Relaxed)) {
-            timed_out += 1;
-            self.output.errors.inc(sensor.kind.index());
-        }
+        let timed_out = sensors()
+            .filter(|s| s.busy.load(Ordering::Relaxed))
+            .inspect(|s| self.output.errors.inc(s.kind.index()))
+            .count();
         self.top_up_readers(&mut st);
         drop(st);
         self.output.judged.store(pass, Ordering::Release);

@@ -51,8 +51,8 @@ pub enum ReadError {
     Garbage,
 }
 
-impl ReadError {
-    fn from_io(e: &io::Error) -> ReadError {
+impl From<io::Error> for ReadError {
+    fn from(e: io::Error) -> ReadError {
         ReadError::Io(e.raw_os_error().unwrap_or(libc::EIO))
     }
 }
@@ -167,11 +167,9 @@ impl Sensor {
     /// May block for as long as the kernel (or a FIFO) makes open(2) or
     /// pread(2) block; the sampler's readers keep that off everyone else's way.
     pub fn read(&self, buf: &mut [u8; READ_BUFFER_LEN]) -> Result<f64, ReadError> {
-        let file = File::open(&self.path).map_err(|e| ReadError::from_io(&e))?;
-        match file.read_at(buf, 0) {
-            Ok(n) if n == buf.len() => Err(ReadError::Garbage),
-            Ok(n) => parse_millidegrees(&buf[..n]),
-            Err(e) => Err(ReadError::from_io(&e)),
+        match File::open(&self.path)?.read_at(buf, 0)? {
+            n if n == buf.len() => Err(ReadError::Garbage),
+            n => parse_millidegrees(&buf[..n]),
         }
     }
 }
