@@ -121,8 +121,8 @@ impl Sampler {
     pub fn new(config: SamplerConfig) -> Sampler {
         let help = "Temperature sensor reads that failed, plus one per sampling pass that ended with a read still outstanding, by source.";
         let desc = Desc::new(READ_ERRORS_NAME, help, MetricType::Counter, &["source"]).expect("valid name");
-        let series = SensorKind::ALL.map(|k| [k.label()]);
-        let errors = Arc::new(CounterVec::new(desc, &series.each_ref().map(|s| &s[..]), |_| true));
+        // In `SensorKind` order: `SensorKind::index` is the series.
+        let errors = Arc::new(CounterVec::new(desc, &[&["thermal"], &["hwmon"]], |_| true));
         let output = SamplerOutput {
             sensors: RwLock::default(),
             errors,

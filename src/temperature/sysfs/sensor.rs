@@ -25,16 +25,7 @@ pub enum SensorKind {
 }
 
 impl SensorKind {
-    pub const ALL: [SensorKind; 2] = [SensorKind::Thermal, SensorKind::Hwmon];
-
-    pub fn label(self) -> &'static str {
-        match self {
-            SensorKind::Thermal => "thermal",
-            SensorKind::Hwmon => "hwmon",
-        }
-    }
-
-    /// Position in [`SensorKind::ALL`].
+    /// Position in the series of `temperature_sensor_read_errors_total`.
     pub fn index(self) -> usize {
         self as usize
     }
@@ -79,15 +70,10 @@ pub fn parse_millidegrees(text: &[u8]) -> Result<f64, ReadError> {
     if text.is_empty() {
         return Err(ReadError::Empty);
     }
-    let digits = text.strip_prefix(b"-").unwrap_or(text);
-    if digits.is_empty() || !digits.iter().all(u8::is_ascii_digit) {
-        return Err(ReadError::Garbage);
-    }
-    // All ASCII, so from_utf8 cannot fail; parse checks the i64 range.
-    let millis: i64 = std::str::from_utf8(text)
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .ok_or(ReadError::Garbage)?;
+    // `parse` also takes a leading `+`, which the ABI never writes; it
+    // checks the i64 range.
+    let millis = std::str::from_utf8(text).ok().filter(|s| !s.starts_with('+'));
+    let millis: i64 = millis.and_then(|s| s.parse().ok()).ok_or(ReadError::Garbage)?;
     // A division, not a multiplication by 0.001: the quotient is the double
     // nearest the exact decimal (9 → 0.009, where `9.0 * 0.001` gives
     // 0.009000000000000001), the same as node_exporter's thermal_zone collector.
