@@ -185,8 +185,8 @@ impl Sampler {
 
 impl Drop for Sampler {
     /// Stops the sampling thread (a pass in progress ends by its deadline at
-    /// the latest) and lets the readers go: idle ones exit now, one stuck in
-    /// a read when the read returns.
+    /// the latest) and lets the readers go once the queue is empty: one
+    /// stuck in a read exits when the read returns.
     fn drop(&mut self) {
         self.core.state.lock().stop = true;
         self.core.changed.notify_all();
