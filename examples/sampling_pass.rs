@@ -15,7 +15,9 @@
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use custom_metrics_app::internals::temperature::sysfs::{Sampler, SamplerConfig, Selection, ThermalSelector};
+use custom_metrics_app::internals::temperature::sysfs::{
+    Sampler, SamplerConfig, Selection, SensorKind, ThermalSelector,
+};
 
 const PASSES: usize = 5_000;
 
@@ -44,10 +46,12 @@ fn measure(what: &str, thermal: &Path, hwmon: &Path) {
         hwmon_root: hwmon.to_path_buf(),
         interval: Duration::from_secs(1),
         read_timeout: Duration::from_millis(500),
+        ..SamplerConfig::default()
     });
     sampler.select(Selection::Thermal(ThermalSelector::Max));
-    let counts = sampler.counts();
-    let sensors = counts.zones + counts.hwmon;
+    let ((zones, zones_up), (chips, chips_up)) =
+        (sampler.counts(SensorKind::Thermal), sampler.counts(SensorKind::Hwmon));
+    let sensors = zones + chips;
     for _ in 0..200 {
         sampler.run_pass();
     }
@@ -64,7 +68,7 @@ fn measure(what: &str, thermal: &Path, hwmon: &Path) {
     let pct = |p: usize| times[(PASSES * p / 100).min(PASSES - 1)];
     println!(
         "{what}: {sensors} sensors ({} readable), {PASSES} passes: mean {:.1} us, median {:.1} us, p99 {:.1} us per pass; {:.2} us per sensor (mean)",
-        counts.zones_up + counts.hwmon_up,
+        zones_up + chips_up,
         micros(mean),
         micros(pct(50)),
         micros(pct(99)),

@@ -58,6 +58,7 @@ fn sampling_and_scraping_allocate_nothing_in_steady_state() {
         hwmon_root: dir.path().join("hwmon"),
         interval: Duration::from_secs(1),
         read_timeout: Duration::from_millis(20),
+        ..SamplerConfig::default()
     });
     sampler.select(Selection::Thermal(ThermalSelector::Max));
     let output = sampler.output();

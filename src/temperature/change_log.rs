@@ -26,14 +26,14 @@ impl ChangeLog {
     ) -> std::io::Result<ChangeLog> {
         let stop = Arc::new(AtomicBool::new(false));
         let stopped = stop.clone();
-        let mut last = Watched::from(source.celsius());
+        let mut last = source.celsius();
         std::thread::Builder::new()
             .name("temperature-log".into())
             .spawn(move || {
                 while !stopped.load(Ordering::Relaxed) {
                     std::thread::sleep(every);
-                    let now = Watched::from(source.celsius());
-                    if let Some(line) = last.change_to(now, source.name()) {
+                    let now = source.celsius();
+                    if let Some(line) = change(last, now, source.name()) {
                         log(&line);
                         last = now;
                     }
@@ -49,34 +49,16 @@ impl Drop for ChangeLog {
     }
 }
 
-/// The last value logged.
-#[derive(Clone, Copy, Debug, PartialEq)]
-enum Watched {
-    Celsius(f64),
-    Unknown,
-}
-
-impl From<Option<f64>> for Watched {
-    fn from(v: Option<f64>) -> Watched {
-        v.map_or(Watched::Unknown, Watched::Celsius)
-    }
-}
-
-impl Watched {
-    /// The line saying how `self` became `now`, if that is worth saying.
-    fn change_to(self, now: Watched, source: &str) -> Option<String> {
-        match (self, now) {
-            (Watched::Celsius(a), Watched::Celsius(b)) if (b - a).abs() >= LOGGED_STEP => {
-                Some(format!("temperature ({source}): {a} °C -> {b} °C"))
-            }
-            (Watched::Celsius(a), Watched::Unknown) => Some(format!(
-                "temperature ({source}): sensor state: unreadable (last {a} °C)"
-            )),
-            (Watched::Unknown, Watched::Celsius(b)) => {
-                Some(format!("temperature ({source}): sensor state: readable, {b} °C"))
-            }
-            _ => None,
-        }
+/// The line saying how the reading went from `last` to `now` (`None`:
+/// unknown), if that is worth saying.
+fn change(last: Option<f64>, now: Option<f64>, source: &str) -> Option<String> {
+    match (last, now) {
+        (Some(a), Some(b)) if (b - a).abs() >= LOGGED_STEP => Some(format!("temperature ({source}): {a} °C -> {b} °C")),
+        (Some(a), None) => Some(format!(
+            "temperature ({source}): sensor state: unreadable (last {a} °C)"
+        )),
+        (None, Some(b)) => Some(format!("temperature ({source}): sensor state: readable, {b} °C")),
+        _ => None,
     }
 }
 
@@ -87,21 +69,14 @@ mod tests {
 
     #[test]
     fn lines_for_changes_only() {
-        let c = Watched::Celsius;
-        assert_eq!(c(50.0).change_to(c(50.4), "thermal"), None);
+        assert_eq!(change(Some(50.0), Some(50.4), "thermal"), None);
         assert_eq!(
-            c(50.0).change_to(c(60.0), "simulated").as_deref(),
+            change(Some(50.0), Some(60.0), "simulated").as_deref(),
             Some("temperature (simulated): 50 °C -> 60 °C")
         );
-        assert!(c(50.0)
-            .change_to(Watched::Unknown, "hwmon")
-            .unwrap()
-            .contains("unreadable"));
-        assert!(Watched::Unknown
-            .change_to(c(41.5), "hwmon")
-            .unwrap()
-            .contains("readable, 41.5 °C"));
-        assert_eq!(Watched::Unknown.change_to(Watched::Unknown, "hwmon"), None);
+        assert!(change(Some(50.0), None, "hwmon").unwrap().contains("unreadable"));
+        assert!(change(None, Some(41.5), "hwmon").unwrap().contains("readable, 41.5 °C"));
+        assert_eq!(change(None, None, "hwmon"), None);
     }
 
     #[test]

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::sysfs::exposition::{SensorTemperatures, SensorUp};
-use super::sysfs::{HwmonSelector, Sampler, SamplerConfig, Selection, SensorKind, SensorTemperature, ThermalSelector};
+use super::sysfs::{HwmonSelector, Sampler, Selection, SensorKind, SensorTemperature, ThermalSelector};
 use super::{SimulatedTemperature, TemperatureSource};
 use crate::metrics::Collector;
 
@@ -111,29 +111,19 @@ pub fn build_source(config: &TemperatureConfig) -> std::io::Result<TemperatureSe
     if !cfg!(target_os = "linux") {
         return not_linux(config);
     }
-    let mut sampler = Sampler::new(SamplerConfig {
-        thermal_root: config.thermal_root.clone(),
-        hwmon_root: config.hwmon_root.clone(),
-        interval: config.interval,
-        read_timeout: config.read_timeout,
-    });
-    let counts = sampler.counts();
+    let mut sampler = Sampler::new(config.clone());
     let (thermal_root, hwmon_root) = (config.thermal_root.display(), config.hwmon_root.display());
-    let zones = format!(
-        "{} of {} thermal zones readable under {thermal_root}",
-        counts.zones_up, counts.zones
-    );
-    let sensors = format!(
-        "{} of {} hwmon sensors readable under {hwmon_root}",
-        counts.hwmon_up, counts.hwmon
-    );
+    let ((zones, zones_up), (chips, chips_up)) =
+        (sampler.counts(SensorKind::Thermal), sampler.counts(SensorKind::Hwmon));
+    let zones = format!("{zones_up} of {zones} thermal zones readable under {thermal_root}");
+    let sensors = format!("{chips_up} of {chips} hwmon sensors readable under {hwmon_root}");
     let thermal = Selection::Thermal(config.thermal_zone.clone());
     let hwmon = Selection::Hwmon(config.hwmon_sensor.clone());
     let (selection, why) = match config.source {
         SourceChoice::Thermal => (thermal, format!("--temperature-source thermal; {zones}")),
         SourceChoice::Hwmon => (hwmon, format!("--temperature-source hwmon; {sensors}")),
-        SourceChoice::Auto if counts.zones_up > 0 => (thermal, format!("auto: {zones}")),
-        SourceChoice::Auto if counts.hwmon_up > 0 => (
+        SourceChoice::Auto if zones_up > 0 => (thermal, format!("auto: {zones}")),
+        SourceChoice::Auto if chips_up > 0 => (
             hwmon,
             format!("auto: no readable thermal zone under {thermal_root}; {sensors}"),
         ),
@@ -154,7 +144,7 @@ pub fn build_source(config: &TemperatureConfig) -> std::io::Result<TemperatureSe
     let summary = format!(
         "{} ({why}); cpu_temperature_celsius from {selection}, {} sensor(s) match, {now}; sampled every {:?}",
         source.name(),
-        output.sensors.get().selected.len(),
+        output.sensors().selected.len(),
         config.interval
     );
     let collectors: Vec<Arc<dyn Collector>> = vec![

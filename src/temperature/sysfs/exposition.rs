@@ -1,5 +1,6 @@
-//! The sensor metric families, computed at scrape time from what the
-//! sampler published: `thermal_zone_temperature_celsius{zone,type}`,
+//! What scrapes read, computed at scrape time from what the sampler
+//! published, without touching sysfs: [`SensorTemperature`] (the source of
+//! `cpu_temperature_celsius`), `thermal_zone_temperature_celsius{zone,type}`,
 //! `hwmon_temperature_celsius{chip,sensor,label}` and `temperature_sensor_up`
 //! (`temperature_sensor_read_errors_total` is the sampler's `CounterVec`).
 //!
@@ -11,12 +12,55 @@
 use std::sync::Arc;
 
 use super::sampler::SamplerOutput;
+use super::selection::Selection;
 use super::sensor::SensorKind;
 use crate::metrics::{Collector, Desc, MetricType, Sample, Value};
+use crate::temperature::{Direction, NotAdjustable, TemperatureSource};
 
 pub(crate) const THERMAL_NAME: &str = "thermal_zone_temperature_celsius";
 pub(crate) const HWMON_NAME: &str = "hwmon_temperature_celsius";
 pub(crate) const UP_NAME: &str = "temperature_sensor_up";
+
+/// The [`TemperatureSource`] backed by real sensors: the hottest selected
+/// sensor with a fresh value; requests cannot move it.
+pub(crate) struct SensorTemperature {
+    output: Arc<SamplerOutput>,
+    name: &'static str,
+    refusal: &'static str,
+}
+
+impl SensorTemperature {
+    pub(crate) fn new(output: Arc<SamplerOutput>, selection: &Selection) -> SensorTemperature {
+        let name = match selection {
+            Selection::Thermal(_) => "thermal",
+            Selection::Hwmon(_) => "hwmon",
+        };
+        // `NotAdjustable` carries a `&'static str` so the request path never
+        // formats or allocates; the text is built once per source, so leaking
+        // it costs one small string for the life of the process.
+        let refusal = Box::leak(
+            format!(
+                "temperature comes from a real sensor ({selection}); /cpuTempUp and /cpuTempDown only move the simulated source"
+            )
+            .into_boxed_str(),
+        );
+        SensorTemperature { output, name, refusal }
+    }
+}
+
+impl TemperatureSource for SensorTemperature {
+    fn name(&self) -> &'static str {
+        self.name
+    }
+
+    fn celsius(&self) -> Option<f64> {
+        self.output.selected_celsius()
+    }
+
+    fn adjust(&self, _direction: Direction) -> Result<f64, NotAdjustable> {
+        Err(NotAdjustable(self.refusal))
+    }
+}
 
 fn gauge(name: &str, help: &str, labels: &[&str]) -> Desc {
     Desc::new(name, help, MetricType::Gauge, labels).expect("constant metric name is valid")
@@ -53,12 +97,8 @@ impl Collector for SensorTemperatures {
     }
 
     fn collect(&self, emit: &mut dyn FnMut(Sample<'_>)) {
-        let (set, judged) = (self.output.sensors.get(), self.output.judged());
-        let sensors = match self.kind {
-            SensorKind::Thermal => &set.zones,
-            SensorKind::Hwmon => &set.hwmon,
-        };
-        for sensor in sensors {
+        let (set, judged) = (self.output.sensors(), self.output.judged());
+        for sensor in set.of(self.kind) {
             if let Some(v) = sensor.celsius(judged) {
                 emit(Sample::new(&sensor.labels, Value::Float(v)));
             }

@@ -1,11 +1,8 @@
 //! Which sensors feed `cpu_temperature_celsius`: the `--thermal-zone` and
-//! `--hwmon-sensor` selectors.
-//!
-//! A selector picks a set of sensors; the reported value is the hottest
-//! readable one among them. One rule covers every form: a single zone is a
-//! set of one, `max` is every sensor of the source, and a type shared by
-//! several zones (two sockets, two `x86_pkg_temp` zones) reports the hotter
-//! package, which is what an autoscaler on CPU temperature wants.
+//! `--hwmon-sensor` selectors. A selector picks a set of sensors and the
+//! hottest readable one is reported, so a type shared by several zones (two
+//! sockets) reports the hotter package, which is what an autoscaler on CPU
+//! temperature wants.
 
 use std::fmt;
 use std::str::FromStr;
@@ -16,7 +13,7 @@ use super::sensor::Sensor;
 /// `--thermal-zone`: `cpu` (default), `max`, a zone name or a zone type.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ThermalSelector {
-    /// Zones whose type names a CPU (see `names_a_cpu`); every zone when none does.
+    /// Zones whose type names a CPU (see [`names_a_cpu`]); every zone when none does.
     Cpu,
     /// Every zone.
     Max,
@@ -130,10 +127,10 @@ impl Selection {
                 .unwrap_or_else(|| list.to_vec())
         };
         match self {
-            Selection::Thermal(ThermalSelector::Cpu) => cpu_or_all(zones, &|s| names_a_cpu(zone_type(s))),
+            Selection::Thermal(ThermalSelector::Cpu) => cpu_or_all(zones, &|s| names_a_cpu(&s.labels[1])),
             Selection::Thermal(ThermalSelector::Max) => zones.to_vec(),
             Selection::Thermal(ThermalSelector::Zone(name)) => pick(zones, &|s| &*s.labels[0] == name),
-            Selection::Thermal(ThermalSelector::Type(t)) => pick(zones, &|s| zone_type(s) == t),
+            Selection::Thermal(ThermalSelector::Type(t)) => pick(zones, &|s| &*s.labels[1] == t),
             Selection::Hwmon(HwmonSelector::Cpu) => {
                 cpu_or_all(hwmon, &|s| s.aliases.first().is_some_and(|name| names_a_cpu(name)))
             }
@@ -145,10 +142,6 @@ impl Selection {
             }),
         }
     }
-}
-
-fn zone_type(s: &Sensor) -> &str {
-    &s.labels[1]
 }
 
 /// Whether a zone type or hwmon chip name is the CPU's, case-insensitively:

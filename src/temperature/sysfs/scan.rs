@@ -1,18 +1,36 @@
-//! Discovery of hwmon temperature sensors: `ROOT/hwmonN/tempM_input`, with
-//! the chip's `name` and each sensor's optional `tempM_label`.
+//! Discovery: the thermal zones (`ROOT/thermal_zoneN/{type,temp}`) and hwmon
+//! temperature sensors (`ROOT/hwmonN/tempM_input`, with the chip's `name` and
+//! an optional `tempM_label`) under a root, for start-up and rescans only,
+//! never per sample, so this allocates freely.
 //!
-//! The `chip` label is built the way node_exporter (1.12 and later) builds
-//! its own, so both exporters' series join on `{chip, sensor}`: from the
-//! `device` symlink's target (`platform_coretemp_0`, `nvme_nvme0`: stable
-//! across reboots, where `hwmonN` numbering is not), else from the `name`
-//! file, else the `hwmonN` directory name. Names are lowercased and every
-//! character outside `[a-z0-9:_]` becomes `_`, trimmed of `_` at both ends.
-//! Chips whose labels collide are all renamed (see [`unique_chip_labels`]).
+//! A zone is listed as soon as its directory exists, even with an unreadable
+//! or missing `temp`: that is a fault to count, not a reason to hide the zone.
+//! The hwmon `chip` label is built as node_exporter (1.12 and later) builds
+//! its own, so both exporters' series join on `{chip, sensor}`.
 
 use std::path::Path;
 
-use super::attributes::{numbered_entries, read_attribute};
 use super::sensor::{Sensor, SensorKind};
+
+/// Every `thermal_zoneN` under `root`, in zone-number order (empty when the
+/// root is missing or unreadable).
+pub(super) fn scan_zones(root: &Path) -> Vec<Sensor> {
+    numbered_entries(root, "thermal_zone", "")
+        .into_iter()
+        .map(|(_, name)| {
+            let dir = root.join(&name);
+            // `type` is a constant string set by the driver at registration;
+            // an unreadable one leaves the label empty rather than the zone out.
+            let zone_type = read_attribute(&dir.join("type")).unwrap_or_default();
+            Sensor::new(
+                SensorKind::Thermal,
+                dir.join("temp"),
+                vec![name.into(), zone_type.into()],
+                vec![],
+            )
+        })
+        .collect()
+}
 
 /// Every `tempM_input` of every `hwmonN` under `root`, ordered by N then M
 /// (empty when the root is missing or unreadable).
@@ -55,11 +73,10 @@ struct Chip {
 }
 
 /// node_exporter's collision rule (1.12, `hwmon: disambiguate colliding chip
-/// labels`): every chip whose label is shared with another (several hwmon
-/// devices under one parent device, two `nvme` chips without `device` links)
-/// gets `_` and its cleaned `name` appended, or `_` and its directory where
-/// the name is empty or shared too. Two chips with one label would make
-/// duplicate series, an invalid exposition.
+/// labels`): every chip whose label is shared with another gets `_` and its
+/// cleaned `name` appended, or `_` and its directory where the name is empty
+/// or shared too. Two chips with one label would make duplicate series, an
+/// invalid exposition.
 fn unique_chip_labels(chips: &[Chip]) -> Vec<String> {
     let sharing = |chip: &Chip, same_name: bool| {
         let same = |other: &&Chip| other.label == chip.label && (!same_name || other.name == chip.name);
@@ -82,7 +99,9 @@ fn unique_chip_labels(chips: &[Chip]) -> Vec<String> {
         .collect()
 }
 
-/// node_exporter's `hwmonName`: device type and name, else `name`, else the directory.
+/// node_exporter's `hwmonName`: from the `device` link's target (stable
+/// across reboots, where `hwmonN` numbering is not), else `name`, else the
+/// directory.
 fn chip_label(dir: &Path, name: &str, dir_name: &str) -> String {
     let device = std::fs::canonicalize(dir.join("device")).ok();
     let part = |p: Option<&Path>| p.and_then(Path::file_name).map(|n| clean(&n.to_string_lossy()));
@@ -96,7 +115,8 @@ fn chip_label(dir: &Path, name: &str, dir_name: &str) -> String {
     }
 }
 
-/// node_exporter's `cleanMetricName`.
+/// node_exporter's `cleanMetricName`: lowercased, every character outside
+/// `[a-z0-9:_]` replaced by `_`, trimmed of `_`.
 fn clean(s: &str) -> String {
     let keep = |c: &char| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == ':' || *c == '_';
     let replaced: String = s
@@ -106,10 +126,106 @@ fn clean(s: &str) -> String {
     replaced.trim_matches('_').to_owned()
 }
 
+/// Names in `dir` of the form `{prefix}{N}{suffix}`, with N decimal, sorted
+/// by N (so `thermal_zone10` comes after `thermal_zone9`). Empty when `dir`
+/// cannot be listed.
+fn numbered_entries(dir: &Path, prefix: &str, suffix: &str) -> Vec<(u64, String)> {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    let mut found: Vec<(u64, String)> = entries
+        .filter_map(|e| e.ok())
+        .filter_map(|e| e.file_name().into_string().ok())
+        .filter_map(|name| {
+            let digits = name.strip_prefix(prefix)?.strip_suffix(suffix)?;
+            if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+                return None;
+            }
+            Some((digits.parse().ok()?, name))
+        })
+        .collect();
+    found.sort();
+    found
+}
+
+/// A one-line attribute (`type`, `name`, `temp1_label`), trimmed; invalid
+/// UTF-8 is replaced, not rejected (label values must be UTF-8). `None` when
+/// the file cannot be read.
+fn read_attribute(path: &Path) -> Option<String> {
+    let bytes = std::fs::read(path).ok()?;
+    Some(String::from_utf8_lossy(bytes.trim_ascii()).into_owned())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::temperature::sysfs::test_dir::TestDir;
+
+    #[test]
+    fn numbered_entries_sort_numerically_and_skip_others() {
+        let dir = TestDir::new("attributes-numbered");
+        for name in [
+            "temp10_input",
+            "temp2_input",
+            "temp1_label",
+            "temp_input",
+            "tempA_input",
+            "temp3_input~",
+        ] {
+            dir.write(name, "1");
+        }
+        assert_eq!(
+            numbered_entries(dir.path(), "temp", "_input"),
+            [(2, "temp2_input".to_string()), (10, "temp10_input".to_string())]
+        );
+        assert!(numbered_entries(&dir.path().join("missing"), "temp", "").is_empty());
+    }
+
+    #[test]
+    fn attributes_are_trimmed_and_lossy() {
+        let dir = TestDir::new("attributes-text");
+        assert_eq!(
+            read_attribute(&dir.write("a", "  Package id 0\n")),
+            Some("Package id 0".into())
+        );
+        let raw = dir.path().join("b");
+        std::fs::write(&raw, b"caf\xe9\n").unwrap();
+        assert_eq!(read_attribute(&raw), Some("caf\u{fffd}".into()));
+        assert_eq!(read_attribute(&dir.path().join("none")), None);
+    }
+
+    #[test]
+    fn lists_zones_in_numeric_order_with_their_types() {
+        let dir = TestDir::new("thermal-scan");
+        dir.write("thermal_zone10/type", "cpu-thermal\n");
+        dir.write("thermal_zone10/temp", "1\n");
+        dir.write("thermal_zone2/type", "acpitz\n");
+        dir.write("thermal_zone2/temp", "2\n");
+        dir.write("thermal_zone3/temp", "3\n"); // no type file
+        std::fs::create_dir_all(dir.path().join("thermal_zone4")).unwrap(); // no temp either
+        dir.write("cooling_device0/type", "Processor\n");
+        dir.write("thermal_zoneX/type", "not a zone\n");
+        let zones = scan_zones(dir.path());
+        let names: Vec<_> = zones.iter().map(|z| (&*z.labels[0], &*z.labels[1])).collect();
+        assert_eq!(
+            names,
+            [
+                ("thermal_zone2", "acpitz"),
+                ("thermal_zone3", ""),
+                ("thermal_zone4", ""),
+                ("thermal_zone10", "cpu-thermal")
+            ]
+        );
+        assert_eq!(zones[0].path, dir.path().join("thermal_zone2/temp"));
+        assert!(zones
+            .iter()
+            .all(|z| z.kind == SensorKind::Thermal && z.aliases.is_empty()));
+    }
+
+    #[test]
+    fn missing_root_means_no_zones() {
+        assert!(scan_zones(Path::new("/nonexistent/thermal")).is_empty());
+    }
 
     fn labels(found: &[Sensor]) -> Vec<(String, String, String)> {
         found
