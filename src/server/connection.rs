@@ -8,7 +8,7 @@
 //! behind the pipelining bound, or a response the socket would not take at once.
 
 use std::cell::RefCell;
-use std::future::poll_fn;
+use std::future::{poll_fn, Future};
 use std::io;
 use std::pin::Pin;
 use std::sync::Arc;
@@ -185,27 +185,19 @@ impl ConnectionState {
 /// expires, an I/O error occurs, or a shutdown finds the connection idle.
 ///
 /// This is the connection's whole task: one future, with the counts it holds
-/// (`slot`, `live`) inside, kept small (tokio boxes a task's future
-/// separately, an allocation more, above 2 KiB in debug builds).
-pub(super) async fn serve<H: Handler>(
+/// (`held`: its slot and live mark) inside, kept small (tokio boxes a task's
+/// future separately, an allocation more, above 2 KiB in debug builds). Not
+/// an `async fn`, which would keep its arguments for its whole life: `Start`
+/// (about 300 bytes) is unpacked before the future is built, so the future
+/// stores it once.
+pub(super) fn serve<H: Handler>(
     mut stream: TcpStream,
     handler: Arc<H>,
     shutdown: Arc<Shutdown>,
     config: ConnectionConfig,
     start: Start,
     held: (ConnectionSlot, LiveMark),
-) {
-    let _ = run(&mut stream, &*handler, &shutdown, config, start).await;
-    drop(held);
-}
-
-async fn run<H: Handler + ?Sized>(
-    stream: &mut TcpStream,
-    handler: &H,
-    shutdown: &Shutdown,
-    config: ConnectionConfig,
-    start: Start,
-) -> io::Result<()> {
+) -> impl Future<Output = io::Result<()>> {
     let Timeouts {
         header: header_timeout,
         idle: idle_timeout,
@@ -216,103 +208,108 @@ async fn run<H: Handler + ?Sized>(
         mut answered,
         accepted,
     } = start;
-    let mut busy = BusyMark::default();
-    let mut need_read = true;
-    // The first request is due within the header timeout of the connection's
-    // start; later ones within the idle timeout of the previous one.
-    let mut head_started = Some(accepted);
-    let mut idle_since = accepted;
-    // One timer per connection, moved only when it fires early: requests
-    // never touch the timer wheel.
-    let mut timer_deadline = accepted + header_timeout;
-    let timer = tokio::time::sleep_until(timer_deadline);
-    tokio::pin!(timer);
-    loop {
-        if let Some(Answered {
-            progress,
-            stalled,
-            received,
-        }) = answered.take()
-        {
-            busy.set(true);
-            if let Some(wait) = state.session.deferred_wait() {
-                super::deferred::wait(handler, wait).await;
-                state.finish(handler, |d| stream.try_write(d))?;
-            }
-            if !state.pending_out.is_empty() {
-                // A client that stops reading is given `write` to make progress.
-                match tokio::time::timeout(write_timeout, stream.write_all(&state.pending_out)).await {
-                    Ok(result) => result?,
-                    Err(_) => return Ok(()),
+    async move {
+        // Given back when the connection ends, before the socket is closed.
+        let _held = held;
+        let (stream, handler, shutdown) = (&mut stream, &*handler, &*shutdown);
+        let mut busy = BusyMark::default();
+        let mut need_read = true;
+        // The first request is due within the header timeout of the connection's
+        // start; later ones within the idle timeout of the previous one.
+        let mut head_started = Some(accepted);
+        let mut idle_since = accepted;
+        // One timer per connection, moved only when it fires early: requests
+        // never touch the timer wheel.
+        let mut timer_deadline = accepted + header_timeout;
+        let timer = tokio::time::sleep_until(timer_deadline);
+        tokio::pin!(timer);
+        loop {
+            if let Some(Answered {
+                progress,
+                stalled,
+                received,
+            }) = answered.take()
+            {
+                busy.set(true);
+                if let Some(wait) = state.session.deferred_wait() {
+                    super::deferred::wait(handler, wait).await;
+                    state.finish(handler, |d| stream.try_write(d))?;
                 }
-                state.pending_out.clear();
-            }
-            if progress.close {
-                if progress.rejected || !state.is_settled() {
-                    linger(stream).await;
+                if !state.pending_out.is_empty() {
+                    // A client that stops reading is given `write` to make progress.
+                    match tokio::time::timeout(write_timeout, stream.write_all(&state.pending_out)).await {
+                        Ok(result) => result?,
+                        Err(_) => return Ok(()),
+                    }
+                    state.pending_out.clear();
                 }
-                return Ok(());
-            }
-            if state.is_settled() {
-                if shutdown.is_triggered() {
+                if progress.close {
+                    if progress.rejected || !state.is_settled() {
+                        linger(stream).await;
+                    }
                     return Ok(());
                 }
-                head_started = None;
-                idle_since = received;
-            } else if head_started.is_none() || progress.responses > 0 {
-                // Part of the next head (or body) arrived: its clock starts now,
-                // and the timer must not wait for a later idle deadline.
-                head_started = Some(received);
-                let deadline = received + header_timeout;
-                if deadline < timer_deadline {
-                    timer_deadline = deadline;
-                    timer.as_mut().reset(deadline);
+                if state.is_settled() {
+                    if shutdown.is_triggered() {
+                        return Ok(());
+                    }
+                    head_started = None;
+                    idle_since = received;
+                } else if head_started.is_none() || progress.responses > 0 {
+                    // Part of the next head (or body) arrived: its clock starts now,
+                    // and the timer must not wait for a later idle deadline.
+                    head_started = Some(received);
+                    let deadline = received + header_timeout;
+                    if deadline < timer_deadline {
+                        timer_deadline = deadline;
+                        timer.as_mut().reset(deadline);
+                    }
                 }
+                // After a deferred answer, requests pipelined behind it wait in `pending_in`.
+                need_read = !stalled && !progress.waits;
             }
-            // After a deferred answer, requests pipelined behind it wait in `pending_in`.
-            need_read = !stalled && !progress.waits;
-        }
-        let mut read_len = 0;
-        // When the bytes about to be answered were read: one clock read (vDSO)
-        // per read, shared by the timeouts and the latency histogram.
-        let received;
-        if need_read {
-            busy.set(!state.pending_in.is_empty() || !state.session.is_idle());
-            let read = tokio::select! {
-                biased;
-                r = poll_fn(|cx| read_into_worker_buffer(stream, cx)) => Some(r?),
-                () = &mut timer => None,
-            };
-            received = Instant::now();
-            let Some(n) = read else {
-                let deadline = match head_started {
-                    Some(start) => start + header_timeout,
-                    None => idle_since + idle_timeout,
+            let mut read_len = 0;
+            // When the bytes about to be answered were read: one clock read (vDSO)
+            // per read, shared by the timeouts and the latency histogram.
+            let received;
+            if need_read {
+                busy.set(!state.pending_in.is_empty() || !state.session.is_idle());
+                let read = tokio::select! {
+                    biased;
+                    r = poll_fn(|cx| read_into_worker_buffer(stream, cx)) => Some(r?),
+                    () = &mut timer => None,
                 };
-                if received < deadline {
-                    timer_deadline = deadline;
-                    timer.as_mut().reset(deadline);
-                    continue;
+                received = Instant::now();
+                let Some(n) = read else {
+                    let deadline = match head_started {
+                        Some(start) => start + header_timeout,
+                        None => idle_since + idle_timeout,
+                    };
+                    if received < deadline {
+                        timer_deadline = deadline;
+                        timer.as_mut().reset(deadline);
+                        continue;
+                    }
+                    // Part of a head arrived but not all of it, or a chunked body
+                    // (answered at its end): say why we close. Nothing at all, or
+                    // a slow body after its response: just close.
+                    if !state.pending_in.is_empty() || state.session.owes_response() {
+                        time_out(stream, &mut state.session, handler);
+                    }
+                    return Ok(());
+                };
+                if n == 0 {
+                    return Ok(()); // The client closed; a half-sent request gets no answer.
                 }
-                // Part of a head arrived but not all of it, or a chunked body
-                // (answered at its end): say why we close. Nothing at all, or
-                // a slow body after its response: just close.
-                if !state.pending_in.is_empty() || state.session.owes_response() {
-                    time_out(stream, &mut state.session, handler);
-                }
-                return Ok(());
-            };
-            if n == 0 {
-                return Ok(()); // The client closed; a half-sent request gets no answer.
+                read_len = n;
+                busy.set(true);
+            } else {
+                received = Instant::now();
             }
-            read_len = n;
-            busy.set(true);
-        } else {
-            received = Instant::now();
+            // Answer and write without awaiting, so the worker buffers can be used.
+            let draining = shutdown.is_triggered();
+            answered = Some(state.answer(read_len, received, handler, draining, |d| stream.try_write(d))?);
         }
-        // Answer and write without awaiting, so the worker buffers can be used.
-        let draining = shutdown.is_triggered();
-        answered = Some(state.answer(read_len, received, handler, draining, |d| stream.try_write(d))?);
     }
 }
 

@@ -72,7 +72,7 @@ async fn advance(d: Duration) {
 /// One connection: the client's end, and the task serving the other.
 struct Conn {
     client: StdStream,
-    server: JoinHandle<()>,
+    server: JoinHandle<std::io::Result<()>>,
     /// When the server accepted it.
     accepted: Instant,
 }
