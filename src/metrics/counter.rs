@@ -6,6 +6,7 @@
 
 use super::desc::{Desc, MetricType};
 use super::registry::{Collector, Sample, Value};
+use super::series::SeriesLabels;
 use super::shard::{shard_count, ShardedCells};
 
 /// A single monotonic counter.
@@ -88,7 +89,7 @@ impl Collector for Counter {
 /// ```
 pub struct CounterVec {
     desc: Desc,
-    series: Box<[Box<[Box<str>]>]>,
+    series: SeriesLabels,
     /// Series exposed even while zero; others appear once they are non-zero
     /// (a counter never goes back to zero, so a series never disappears).
     shown_when_zero: Box<[bool]>,
@@ -105,15 +106,9 @@ impl CounterVec {
             MetricType::Counter,
             "CounterVec needs a counter Desc"
         );
-        for values in series {
-            assert_eq!(values.len(), desc.label_names().len(), "label value count mismatch");
-        }
         CounterVec {
             cells: ShardedCells::new(series.len(), shard_count()),
-            series: series
-                .iter()
-                .map(|vs| vs.iter().map(|v| Box::<str>::from(*v)).collect())
-                .collect(),
+            series: SeriesLabels::new(&desc, series),
             shown_when_zero: (0..series.len()).map(shown_when_zero).collect(),
             desc,
         }
@@ -142,9 +137,7 @@ impl CounterVec {
 
     /// Looks a series up by its label values (linear scan: tests and tooling only).
     pub fn index_of(&self, values: &[&str]) -> Option<usize> {
-        self.series
-            .iter()
-            .position(|s| s.len() == values.len() && s.iter().zip(values).all(|(a, b)| &**a == *b))
+        self.series.index_of(values)
     }
 
     /// Sum over every series.
@@ -159,12 +152,11 @@ impl Collector for CounterVec {
     }
 
     fn collect(&self, emit: &mut dyn FnMut(Sample<'_>)) {
-        for (i, values) in self.series.iter().enumerate() {
-            let v = self.get(i);
+        self.cells.for_each_total(|i, v| {
             if v != 0 || self.shown_when_zero[i] {
-                emit(Sample::new(values, Value::Int(v)));
+                emit(self.series.sample(i, Value::Int(v)));
             }
-        }
+        });
     }
 }
 

@@ -4,6 +4,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use super::desc::{Desc, MetricType};
 use super::registry::{Collector, Sample, Value};
+use super::series::SeriesLabels;
 
 /// An `f64` that can be set and adjusted from any thread without a lock
 /// (0.0 by default): what a [`Gauge`] holds, and a building block for a
@@ -129,7 +130,7 @@ impl Collector for Gauge {
 /// ```
 pub struct GaugeVec {
     desc: Desc,
-    series: Box<[Box<[Box<str>]>]>,
+    series: SeriesLabels,
     values: Box<[AtomicF64]>,
 }
 
@@ -138,14 +139,8 @@ impl GaugeVec {
     /// series `i`, in the order of its label names.
     pub fn new(desc: Desc, series: &[&[&str]]) -> GaugeVec {
         assert_eq!(desc.metric_type(), MetricType::Gauge, "GaugeVec needs a gauge Desc");
-        for values in series {
-            assert_eq!(values.len(), desc.label_names().len(), "label value count mismatch");
-        }
         GaugeVec {
-            series: series
-                .iter()
-                .map(|vs| vs.iter().map(|v| Box::<str>::from(*v)).collect())
-                .collect(),
+            series: SeriesLabels::new(&desc, series),
             values: series.iter().map(|_| AtomicF64::new(0.0)).collect(),
             desc,
         }
@@ -188,8 +183,8 @@ impl Collector for GaugeVec {
     }
 
     fn collect(&self, emit: &mut dyn FnMut(Sample<'_>)) {
-        for (values, v) in self.series.iter().zip(self.values.iter()) {
-            emit(Sample::new(values, Value::Float(v.get())));
+        for (i, v) in self.values.iter().enumerate() {
+            emit(self.series.sample(i, Value::Float(v.get())));
         }
     }
 }

@@ -15,9 +15,10 @@
 use std::sync::atomic::Ordering;
 
 use super::desc::{Desc, MetricType};
-use super::encoding::write_f64;
+use super::encoding::{label_pairs, write_f64};
 use super::gauge::add_f64_bits;
 use super::registry::{Collector, Sample, Value};
+use super::series::SeriesLabels;
 use super::shard::{current_shard, shard_count, ShardedCells};
 
 const SNAPSHOT_TRIES: usize = 64;
@@ -150,11 +151,13 @@ impl HistogramCells {
 /// Emits `_bucket{le}` (cumulative), `_sum` and `_count` for one series,
 /// unless it has no observation yet and is not `always` shown (an empty
 /// histogram is a dozen lines of zeros per scrape for nothing).
-/// `scratch` holds the per-bucket totals.
+/// `series` carries the series' labels, `bucket_pairs` its labels with each
+/// bucket's `le` as label pairs; `scratch` holds the per-bucket totals.
 fn emit_series(
     cells: &HistogramCells,
     buckets: &Buckets,
-    labels: &[Box<str>],
+    series: Sample<'_>,
+    bucket_pairs: &[Box<str>],
     scratch: &mut [u64],
     always: bool,
     emit: &mut dyn FnMut(Sample<'_>),
@@ -170,26 +173,25 @@ fn emit_series(
         return;
     }
     let mut cumulative = 0;
-    for (b, le) in buckets.labels.iter().enumerate() {
+    for (b, (le, pairs)) in buckets.labels.iter().zip(bucket_pairs).enumerate() {
         cumulative += scratch[b];
         emit(Sample {
             suffix: "_bucket",
-            label_values: labels,
             extra_label: Some(("le", le)),
+            encoded_labels: Some(pairs),
             value: Value::Int(cumulative),
+            ..series
         });
     }
     emit(Sample {
         suffix: "_sum",
-        label_values: labels,
-        extra_label: None,
         value: Value::Float(sum),
+        ..series
     });
     emit(Sample {
         suffix: "_count",
-        label_values: labels,
-        extra_label: None,
         value: Value::Int(count),
+        ..series
     });
 }
 
@@ -213,6 +215,8 @@ pub const MAX_BUCKETS: usize = 63;
 pub struct Histogram {
     desc: Desc,
     buckets: Buckets,
+    /// Each bucket's `le` as a label pair.
+    bucket_pairs: Box<[Box<str>]>,
     cells: HistogramCells,
 }
 
@@ -231,7 +235,13 @@ impl Histogram {
         );
         assert!(buckets.bounds.len() <= MAX_BUCKETS, "too many buckets");
         let cells = HistogramCells::new(buckets.bounds.len());
-        Histogram { desc, buckets, cells }
+        let bucket_pairs = buckets.labels.iter().map(|le| label_pairs([("le", &**le)])).collect();
+        Histogram {
+            desc,
+            buckets,
+            bucket_pairs,
+            cells,
+        }
     }
 
     /// Records `v` (NaN lands in `+Inf`).
@@ -256,7 +266,8 @@ impl Collector for Histogram {
         emit_series(
             &self.cells,
             &self.buckets,
-            &[],
+            Sample::new(&[], Value::Int(0)),
+            &self.bucket_pairs,
             &mut scratch[..self.cells.buckets],
             true,
             emit,
@@ -286,7 +297,9 @@ impl Collector for Histogram {
 pub struct HistogramVec {
     desc: Desc,
     buckets: Buckets,
-    series: Box<[Box<[Box<str>]>]>,
+    series: SeriesLabels,
+    /// Per series, per bucket: the series' label pairs and `le`'s.
+    bucket_pairs: Box<[Box<str>]>,
     cells: Box<[HistogramCells]>,
 }
 
@@ -300,18 +313,23 @@ impl HistogramVec {
             "HistogramVec needs a histogram Desc"
         );
         assert!(buckets.bounds.len() <= MAX_BUCKETS, "too many buckets");
-        for values in series {
-            assert_eq!(values.len(), desc.label_names().len(), "label value count mismatch");
-        }
+        let labels = SeriesLabels::new(&desc, series);
+        let bucket_pairs = (0..series.len())
+            .flat_map(|i| {
+                let (labels, names) = (&labels, desc.label_names());
+                buckets
+                    .labels
+                    .iter()
+                    .map(move |le| labels.pairs_with(i, names, ("le", le)))
+            })
+            .collect();
         HistogramVec {
             cells: series
                 .iter()
                 .map(|_| HistogramCells::new(buckets.bounds.len()))
                 .collect(),
-            series: series
-                .iter()
-                .map(|vs| vs.iter().map(|v| Box::<str>::from(*v)).collect())
-                .collect(),
+            series: labels,
+            bucket_pairs,
             buckets,
             desc,
         }
@@ -341,8 +359,18 @@ impl Collector for HistogramVec {
 
     fn collect(&self, emit: &mut dyn FnMut(Sample<'_>)) {
         let mut scratch = [0u64; MAX_BUCKETS + 1];
-        for (labels, cells) in self.series.iter().zip(self.cells.iter()) {
-            emit_series(cells, &self.buckets, labels, &mut scratch[..cells.buckets], false, emit);
+        for (i, cells) in self.cells.iter().enumerate() {
+            let series = self.series.sample(i, Value::Int(0));
+            let pairs = &self.bucket_pairs[i * cells.buckets..][..cells.buckets];
+            emit_series(
+                cells,
+                &self.buckets,
+                series,
+                pairs,
+                &mut scratch[..cells.buckets],
+                false,
+                emit,
+            );
         }
     }
 }

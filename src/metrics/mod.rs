@@ -13,6 +13,7 @@ mod gauge;
 mod histogram;
 mod process;
 mod registry;
+mod series;
 mod shard;
 
 pub use counter::{Counter, CounterVec};

@@ -22,6 +22,10 @@ pub struct Sample<'a> {
     pub suffix: &'a str,
     /// Values for the Desc's label names, in the same order.
     pub label_values: &'a [Box<str>],
+    /// All of the sample's labels (`label_values`, then `extra_label`)
+    /// already written as the exposition's label pairs (`a="x",le="1"`,
+    /// escaped), for the encoders to copy; `None` has them write the pairs.
+    pub encoded_labels: Option<&'a str>,
     /// A label beyond the Desc's (a histogram bucket's `le`).
     pub extra_label: Option<(&'a str, &'a str)>,
     /// The value.
@@ -34,6 +38,7 @@ impl<'a> Sample<'a> {
         Sample {
             suffix: "",
             label_values,
+            encoded_labels: None,
             extra_label: None,
             value,
         }

@@ -112,6 +112,26 @@ impl ShardedCells {
         &line.0[slot % CELLS_PER_LINE]
     }
 
+    /// Calls `f(slot, total)` for every slot in order, with the totals
+    /// summed a line at a time: what a scrape of a whole vector does,
+    /// without working out each slot's place in every shard.
+    pub(crate) fn for_each_total(&self, mut f: impl FnMut(usize, u64)) {
+        for line in 0..self.lines_per_shard {
+            let mut totals = [0u64; CELLS_PER_LINE];
+            for shard in 0..self.shards {
+                let cells = &self.lines[shard * self.lines_per_shard + line].0;
+                for (total, cell) in totals.iter_mut().zip(cells) {
+                    *total = total.wrapping_add(cell.load(Ordering::Relaxed));
+                }
+            }
+            let first = line * CELLS_PER_LINE;
+            let used = self.slots.saturating_sub(first).min(CELLS_PER_LINE);
+            for (i, total) in totals[..used].iter().enumerate() {
+                f(first + i, *total);
+            }
+        }
+    }
+
     /// Sum of `slot` over all shards. Wraps like the cells do (after 2^64).
     pub(crate) fn get(&self, slot: usize) -> u64 {
         (0..self.shards)
@@ -154,5 +174,23 @@ mod tests {
         assert_eq!(cells.get(17), 60_000);
         assert_eq!(cells.get(3), 120_000);
         assert_eq!(cells.get(0), 0);
+    }
+
+    #[test]
+    fn totals_a_line_at_a_time_match_slot_by_slot() {
+        // 37 slots: three lines, the last one partly used; three shards.
+        let cells = ShardedCells::new(37, 3);
+        for slot in 0..37 {
+            for shard in 0..3 {
+                cells
+                    .cell(shard, slot)
+                    .fetch_add((slot * 10 + shard) as u64, Ordering::Relaxed);
+            }
+        }
+        let mut seen = Vec::new();
+        cells.for_each_total(|slot, total| seen.push((slot, total)));
+        let want: Vec<_> = (0..37).map(|slot| (slot, cells.get(slot))).collect();
+        assert_eq!(seen, want);
+        assert_eq!(seen[36], (36, 3 * 360 + 3));
     }
 }

@@ -24,6 +24,7 @@ pub mod openmetrics;
 pub mod text;
 
 pub(crate) use number::write_f64;
+pub(crate) use text::label_pairs;
 
 use super::Registry;
 

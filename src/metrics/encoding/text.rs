@@ -36,21 +36,27 @@ fn encode_family(collector: &dyn Collector, out: &mut Vec<u8>) {
 pub(super) fn write_sample(name: &str, label_names: &[Box<str>], s: &Sample<'_>, out: &mut Vec<u8>) {
     out.extend_from_slice(name.as_bytes());
     out.extend_from_slice(s.suffix.as_bytes());
-    let pairs = label_names
-        .iter()
-        .map(|n| &**n)
-        .zip(s.label_values.iter().map(|v| &**v));
-    let mut first = true;
-    for (label, value) in pairs.chain(s.extra_label) {
-        out.push(if first { b'{' } else { b',' });
-        first = false;
-        out.extend_from_slice(label.as_bytes());
-        out.extend_from_slice(b"=\"");
-        escape_label_value(value, out);
-        out.push(b'"');
-    }
-    if !first {
-        out.push(b'}');
+    match s.encoded_labels {
+        Some("") => {}
+        Some(pairs) => {
+            out.push(b'{');
+            out.extend_from_slice(pairs.as_bytes());
+            out.push(b'}');
+        }
+        None => {
+            let pairs = label_names
+                .iter()
+                .map(|n| &**n)
+                .zip(s.label_values.iter().map(|v| &**v));
+            let mut first = true;
+            for (label, value) in pairs.chain(s.extra_label) {
+                write_pair(label, value, if first { b'{' } else { b',' }, out);
+                first = false;
+            }
+            if !first {
+                out.push(b'}');
+            }
+        }
     }
     out.push(b' ');
     match s.value {
@@ -58,6 +64,28 @@ pub(super) fn write_sample(name: &str, label_names: &[Box<str>], s: &Sample<'_>,
         Value::Float(v) => write_f64(out, v),
     }
     out.push(b'\n');
+}
+
+/// `label="value"` after `separator` (`{` or `,`).
+fn write_pair(label: &str, value: &str, separator: u8, out: &mut Vec<u8>) {
+    out.push(separator);
+    out.extend_from_slice(label.as_bytes());
+    out.extend_from_slice(b"=\"");
+    escape_label_value(value, out);
+    out.push(b'"');
+}
+
+/// `(name, value)` pairs written as a sample writes them, `a="x",b="y"`,
+/// without the braces.
+pub(crate) fn label_pairs<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> Box<str> {
+    let mut out = Vec::new();
+    for (label, value) in pairs {
+        write_pair(label, value, b',', &mut out);
+    }
+    let text = out.get(1..).unwrap_or_default();
+    String::from_utf8(text.to_vec())
+        .expect("escaped UTF-8 stays UTF-8")
+        .into_boxed_str()
 }
 
 /// HELP text: backslash and line feed are escaped.
@@ -153,6 +181,49 @@ mod tests {
         );
     }
 
+    /// Vector metrics hand the encoder their label pairs written once at
+    /// start-up; a collector that passes bare values gets them written at
+    /// each scrape. Both must give the same bytes.
+    #[test]
+    fn pre_written_label_pairs_match_pairs_written_at_scrape() {
+        use crate::metrics::{Buckets, HistogramVec};
+        let values: &[&str] = &["x\\y\n\"z\"", "plain"];
+        let desc = || Desc::new("h", "", MetricType::Histogram, &["a", "b"]).unwrap();
+        let vec = HistogramVec::new(desc(), Buckets::new(&[0.5]), &[values]);
+        vec.observe(0, 0.25);
+        struct Bare(Desc, Box<[Box<str>]>);
+        impl Collector for Bare {
+            fn desc(&self) -> &Desc {
+                &self.0
+            }
+            fn collect(&self, emit: &mut dyn FnMut(Sample<'_>)) {
+                let series = Sample::new(&self.1, Value::Int(1));
+                for le in ["0.5", "+Inf"] {
+                    emit(Sample {
+                        suffix: "_bucket",
+                        extra_label: Some(("le", le)),
+                        ..series
+                    });
+                }
+                emit(Sample {
+                    suffix: "_sum",
+                    value: Value::Float(0.25),
+                    ..series
+                });
+                emit(Sample {
+                    suffix: "_count",
+                    ..series
+                });
+            }
+        }
+        let bare = Bare(desc(), values.iter().map(|v| Box::<str>::from(*v)).collect());
+        let (mut pre, mut raw) = (Registry::new(), Registry::new());
+        pre.register(Arc::new(vec)).unwrap();
+        raw.register(Arc::new(bare)).unwrap();
+        assert_eq!(encoded(&pre), encoded(&raw));
+        assert!(encoded(&pre).contains("h_bucket{a=\"x\\\\y\\n\\\"z\\\"\",b=\"plain\",le=\"+Inf\"} 1\n"));
+    }
+
     #[test]
     fn empty_help_is_omitted_and_extra_label_appended() {
         struct Bucket(Desc);
@@ -164,6 +235,7 @@ mod tests {
                 emit(Sample {
                     suffix: "_bucket",
                     label_values: &[],
+                    encoded_labels: None,
                     extra_label: Some(("le", "+Inf")),
                     value: Value::Int(3),
                 });
