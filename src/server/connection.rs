@@ -209,7 +209,7 @@ pub(super) fn serve<H: Handler>(
         accepted,
     } = start;
     async move {
-        // Given back when the connection ends, before the socket is closed.
+        // The slot and the live mark are given back when the task ends.
         let _held = held;
         let (stream, handler, shutdown) = (&mut stream, &*handler, &*shutdown);
         let mut busy = BusyMark::default();
