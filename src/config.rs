@@ -103,6 +103,11 @@ pub struct Cli {
     #[arg(long, env = "CMA_HWMON_ROOT", default_value_os_t = temperature().hwmon_root, value_name = "DIR")]
     pub hwmon_root: PathBuf,
 
+    /// sysfs' devices/ directory: Intel throttle counters (system/cpu/cpuN/thermal_throttle) and the Raspberry Pi
+    /// firmware's get_throttled (under platform/).
+    #[arg(long, env = "CMA_DEVICES_ROOT", default_value_os_t = temperature().devices_root, value_name = "DIR")]
+    pub devices_root: PathBuf,
+
     /// Zones behind cpu_temperature_celsius with the thermal source (the hottest readable one counts): cpu (zones
     /// whose type names a CPU, else all), max (all), a zone (thermal_zone2) or a type (x86_pkg_temp).
     #[arg(long, env = "CMA_THERMAL_ZONE", default_value_t = temperature().thermal_zone, value_name = "SELECTOR", value_parser = ThermalSelector::from_str)]
@@ -278,6 +283,7 @@ impl Cli {
             sim_step: self.sim_step,
             thermal_root: self.thermal_root.clone(),
             hwmon_root: self.hwmon_root.clone(),
+            devices_root: self.devices_root.clone(),
             thermal_zone: self.thermal_zone.clone(),
             hwmon_sensor: self.hwmon_sensor.clone(),
             interval,
@@ -384,6 +390,8 @@ mod tests {
             "/host/sys/class/thermal",
             "--hwmon-root",
             "/host/sys/class/hwmon",
+            "--devices-root",
+            "/host/sys/devices",
             "--thermal-zone",
             "x86_pkg_temp",
             "--hwmon-sensor",
@@ -396,6 +404,7 @@ mod tests {
         assert_eq!(t.source, SourceChoice::Hwmon);
         assert_eq!(t.thermal_root, PathBuf::from("/host/sys/class/thermal"));
         assert_eq!(t.hwmon_root, PathBuf::from("/host/sys/class/hwmon"));
+        assert_eq!(t.devices_root, PathBuf::from("/host/sys/devices"));
         assert_eq!(t.thermal_zone, ThermalSelector::Type("x86_pkg_temp".into()));
         assert_eq!(
             t.hwmon_sensor,

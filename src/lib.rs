@@ -101,6 +101,10 @@ pub mod internals {
         };
         pub mod sysfs {
             pub use crate::temperature::sysfs::exposition::{SensorTemperatures, SensorUp};
+            pub use crate::temperature::sysfs::throttle_exposition::{
+                Family, FirmwareFlags, SampledValues, ThrottledNow,
+            };
+            pub use crate::temperature::sysfs::trip_exposition::{TripPoints, TripRatio};
             pub use crate::temperature::sysfs::{
                 Sampler, SamplerConfig, Selection, SensorKind, ThermalSelector, RESIDENT_READERS,
             };
