@@ -80,6 +80,8 @@ fn sampling_and_scraping_allocate_nothing_in_steady_state() {
         write(&format!("{cpu}/thermal_throttle/package_throttle_count"), "34\n");
     }
     write("devices/platform/soc/soc:firmware/get_throttled", "50005\n");
+    write("hwmon/hwmon3/name", "rpi_volt\n");
+    write("hwmon/hwmon3/in0_lcrit_alarm", "1\n");
 
     let sampler = Sampler::new(SamplerConfig {
         thermal_root: dir.path().join("thermal"),
@@ -107,6 +109,7 @@ fn sampling_and_scraping_allocate_nothing_in_steady_state() {
         Arc::new(SampledValues::new(Family::CoolingMax, output.clone())),
         Arc::new(SampledValues::new(Family::CoreThrottles, output.clone())),
         Arc::new(SampledValues::new(Family::PackageThrottles, output.clone())),
+        Arc::new(SampledValues::new(Family::UnderVoltageAlarm, output.clone())),
         Arc::new(FirmwareFlags::new(output.clone())),
         Arc::new(ThrottledNow::new(output.clone())),
     ];
@@ -130,7 +133,7 @@ fn sampling_and_scraping_allocate_nothing_in_steady_state() {
         let report = sampler.run_pass();
         assert_eq!(
             (report.queued, report.timed_out),
-            (22 + 6 + 4 + 1 + 1, 1),
+            (22 + 6 + 4 + 1 + 1 + 1, 1),
             "every file but the hung one: temperatures, cooling states, counters, flags"
         );
     }
@@ -155,6 +158,7 @@ fn sampling_and_scraping_allocate_nothing_in_steady_state() {
         "cpu_core_throttles_total{core=\"3\",package=\"0\"} 12\n",
         "cpu_package_throttles_total{package=\"0\"} 34\n",
         "rpi_throttled{flag=\"throttled\",when=\"now\"} 1\n",
+        "rpi_under_voltage_alarm 1\n",
         "cpu_throttled 1\n",
     ] {
         assert!(exposition.contains(series), "{series} in {exposition}");

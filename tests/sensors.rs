@@ -467,6 +467,12 @@ fn auto_without_sensors_serves_the_simulated_temperature() {
         "temperature_sensor_read_errors_total",
         "thermal_zone_temperature_celsius",
         "hwmon_temperature_celsius",
+        "thermal_zone_trip_point",
+        "cpu_temperature_trip_ratio",
+        "cooling_device_",
+        "_throttles_total",
+        "rpi_",
+        "cpu_throttled",
     ] {
         assert!(!m.raw.contains(absent), "{absent} without a real source");
     }
@@ -656,6 +662,9 @@ fn board_fixtures_export_what_they_hold() {
             }
         }
 
+        let alarm = board.rpi_volt_alarm.map(|text| text.trim().parse::<f64>().unwrap());
+        assert_eq!(m.value("rpi_under_voltage_alarm", &[]), alarm, "{name}");
+
         // Throttled now: only the Pi 4's firmware says so (soft limit).
         let throttled = if board.name == "rpi4" { "1" } else { "0" };
         assert_eq!(m.text("cpu_throttled", &[]), Some(throttled), "{name}");
@@ -732,6 +741,7 @@ fn boards_heat_up_and_throttle() {
         "devices/platform/soc@107c000000/soc@107c000000:firmware/get_throttled",
         "50005\n",
     );
+    sys.write("class/hwmon/hwmon0/in0_lcrit_alarm", "1\n");
     wait_for("the flags", || {
         let m = server.metrics();
         let flag = |flag: &str, when: &str| m.value("rpi_throttled", &[("flag", flag), ("when", when)]);
@@ -742,6 +752,7 @@ fn boards_heat_up_and_throttle() {
             && flag("throttled", "since_boot") == Some(1.0)
             && flag("soft_temperature_limit", "since_boot") == Some(0.0)
             && m.text("cpu_throttled", &[]) == Some("1")
+            && m.text("rpi_under_voltage_alarm", &[]) == Some("1")
     });
 }
 

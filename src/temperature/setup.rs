@@ -168,6 +168,7 @@ pub fn build_source(config: &TemperatureConfig) -> std::io::Result<TemperatureSe
         Arc::new(SampledValues::new(Family::CoolingMax, output.clone())),
         Arc::new(SampledValues::new(Family::CoreThrottles, output.clone())),
         Arc::new(SampledValues::new(Family::PackageThrottles, output.clone())),
+        Arc::new(SampledValues::new(Family::UnderVoltageAlarm, output.clone())),
         Arc::new(FirmwareFlags::new(output.clone())),
         Arc::new(ThrottledNow::new(output.clone())),
     ];
@@ -326,6 +327,7 @@ mod tests {
                 "cooling_device_max_state",
                 "cpu_core_throttles_total",
                 "cpu_package_throttles_total",
+                "rpi_under_voltage_alarm",
                 "rpi_throttled",
                 "cpu_throttled"
             ]

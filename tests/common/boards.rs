@@ -39,6 +39,8 @@ pub struct Board {
     pub cpus: &'static [Cpu],
     /// `get_throttled`'s directory under `devices/`, and its text.
     pub firmware: Option<(&'static str, &'static str)>,
+    /// `in0_lcrit_alarm` of the `rpi_volt` hwmon chip (`class/hwmon/hwmon0`).
+    pub rpi_volt_alarm: Option<&'static str>,
     /// `(zone, trip index)` of each trip the app must drop: garbage the real
     /// board publishes.
     pub dropped_trips: &'static [(usize, usize)],
@@ -61,6 +63,8 @@ pub struct Board {
 ///   firmware/raspberrypi.c, "Add a get_throttled sysfs file", 2018):
 ///   0xe0008 = soft temperature limit now; capped, throttled and soft
 ///   limit have occurred since boot.
+/// - hwmon `rpi_volt` (drivers/hwmon/raspberrypi-hwmon.c): `in0_lcrit_alarm`
+///   0, the supply is fine now.
 pub const RPI4: Board = Board {
     name: "rpi4",
     zones: &[Zone {
@@ -75,6 +79,7 @@ pub const RPI4: Board = Board {
     }],
     cpus: &[],
     firmware: Some(("platform/soc/soc:firmware", "e0008\n")),
+    rpi_volt_alarm: Some("0\n"),
     dropped_trips: &[],
     headroom: Some((0, 0)),
 };
@@ -87,7 +92,8 @@ pub const RPI4: Board = Board {
 ///   75 °C (hysteresis 5 °C), after the critical one in node order.
 /// - the fan: `pwm-fan` (drivers/hwmon/pwm-fan.c) with five cooling levels
 ///   (max_state 4), at state 2 between warm and hot.
-/// - get_throttled under the firmware device of the SoC bus: nothing set.
+/// - get_throttled under the firmware device of the SoC bus: nothing set;
+///   `rpi_volt`'s `in0_lcrit_alarm` 0.
 pub const RPI5: Board = Board {
     name: "rpi5",
     zones: &[Zone {
@@ -108,6 +114,7 @@ pub const RPI5: Board = Board {
     }],
     cpus: &[],
     firmware: Some(("platform/soc@107c000000/soc@107c000000:firmware", "0\n")),
+    rpi_volt_alarm: Some("0\n"),
     dropped_trips: &[],
     headroom: Some((0, 0)),
 };
@@ -192,6 +199,7 @@ pub const RK3588: Board = Board {
     ],
     cpus: &[],
     firmware: None,
+    rpi_volt_alarm: None,
     dropped_trips: &[],
     headroom: Some((1, 0)),
 };
@@ -282,6 +290,7 @@ pub const LAPTOP: Board = Board {
         cpu(0, 5, 731, 3417),
     ],
     firmware: None,
+    rpi_volt_alarm: None,
     dropped_trips: &[(2, 0), (2, 1)],
     headroom: None,
 };
@@ -345,6 +354,10 @@ impl Board {
         }
         if let Some((dir, text)) = self.firmware {
             write(format!("devices/{dir}/get_throttled"), text.into());
+        }
+        if let Some(alarm) = self.rpi_volt_alarm {
+            write("class/hwmon/hwmon0/name".into(), "rpi_volt\n".into());
+            write("class/hwmon/hwmon0/in0_lcrit_alarm".into(), alarm.into());
         }
     }
 }

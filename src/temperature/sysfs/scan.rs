@@ -13,7 +13,7 @@
 use std::path::Path;
 
 use super::sensor::{Sensor, SensorKind};
-use super::throttle_scan::{find_firmware, scan_cooling_devices, scan_throttle_counters};
+use super::throttle_scan::{find_firmware, find_undervoltage_alarm, scan_cooling_devices, scan_throttle_counters};
 use super::trips::{list_trips, TripListing};
 use crate::temperature::TemperatureConfig;
 
@@ -30,6 +30,8 @@ pub(super) struct Scan {
     pub package_throttles: Vec<Sensor>,
     /// The Raspberry Pi firmware's `get_throttled`, where there is one.
     pub firmware: Vec<Sensor>,
+    /// The `rpi_volt` chip's `in0_lcrit_alarm`, where there is one.
+    pub undervoltage: Vec<Sensor>,
 }
 
 /// Lists everything the sampler reads under the configured roots.
@@ -50,6 +52,7 @@ pub(super) fn scan(config: &TemperatureConfig) -> Scan {
         core_throttles,
         package_throttles,
         firmware: find_firmware(&config.devices_root).into_iter().collect(),
+        undervoltage: find_undervoltage_alarm(&config.hwmon_root).into_iter().collect(),
     }
 }
 

@@ -23,6 +23,8 @@ pub struct SensorSet {
     pub package_throttles: Vec<Arc<Sensor>>,
     /// The Raspberry Pi firmware's `get_throttled`: none or one.
     pub firmware: Vec<Arc<Sensor>>,
+    /// The `rpi_volt` chip's under-voltage alarm: none or one.
+    pub undervoltage: Vec<Arc<Sensor>>,
     /// The zones' trip points that passed judgement, by zone then index.
     pub trips: Vec<Trip>,
     /// The trip points dropped by the scan that built this set: the next
@@ -107,6 +109,7 @@ impl SensorSet {
             core_throttles: carry(scan.core_throttles, &self.core_throttles),
             package_throttles: carry(scan.package_throttles, &self.package_throttles),
             firmware: carry(scan.firmware, &self.firmware),
+            undervoltage: carry(scan.undervoltage, &self.undervoltage),
             trips,
             trip_faults: faults,
             idle,
@@ -129,6 +132,7 @@ impl SensorSet {
             .chain(&self.core_throttles)
             .chain(&self.package_throttles)
             .chain(&self.firmware)
+            .chain(&self.undervoltage)
     }
 
     /// How many files [`SensorSet::all`] lists.
@@ -141,6 +145,7 @@ impl SensorSet {
             &self.core_throttles,
             &self.package_throttles,
             &self.firmware,
+            &self.undervoltage,
         ]
         .iter()
         .map(|list| list.len())
@@ -349,5 +354,31 @@ mod tests {
         assert_eq!(fourth.selected_celsius(2), Some(82.0), "the temperature is untouched");
         let (_, faults) = fourth.rescanned(zones(dir.path()));
         assert!(faults.is_empty(), "{faults:?}");
+    }
+
+    #[test]
+    fn a_zone_that_starts_hot_gets_its_trip_back_once_cooler() {
+        let dir = TestDir::new("sensor-set-hot-start");
+        dir.write("thermal_zone0/type", "bigcore0-thermal\n");
+        dir.write("thermal_zone0/temp", "80000\n");
+        dir.write("thermal_zone0/trip_point_0_temp", "75000\n");
+        dir.write("thermal_zone0/trip_point_0_type", "passive\n");
+        dir.write("thermal_zone0/trip_point_1_temp", "115000\n");
+        dir.write("thermal_zone0/trip_point_1_type", "critical\n");
+        let sel = Selection::Thermal(ThermalSelector::Max);
+        let (set, _) = SensorSet::default().selecting(sel).rescanned(zones(dir.path()));
+        read_all(&set.zones, 1);
+        let (hot, faults) = set.rescanned(zones(dir.path()));
+        assert_eq!(faults.len(), 1, "75 °C is below the only reading so far");
+        assert_eq!(hot.selected_trips, [Some(115.0)]);
+        dir.write("thermal_zone0/temp", "50000\n");
+        read_all(&hot.zones, 2);
+        let (cooled, faults) = hot.rescanned(zones(dir.path()));
+        assert!(faults.is_empty());
+        assert_eq!(cooled.selected_trips, [Some(75.0)], "back once the zone read below it");
+        dir.write("thermal_zone0/temp", "90000\n");
+        read_all(&cooled.zones, 3);
+        let (again, _) = cooled.rescanned(zones(dir.path()));
+        assert_eq!(again.trip_ratio(3), Some(1.2), "and kept when it heats again");
     }
 }

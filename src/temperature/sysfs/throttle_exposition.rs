@@ -4,7 +4,8 @@
 //! (`cpu_core_throttles_total{core,package}`,
 //! `cpu_package_throttles_total{package}`, as node_exporter's
 //! `node_cpu_*_throttles_total`), the Raspberry Pi firmware's flags
-//! (`rpi_throttled{flag,when}`) and `cpu_throttled`, the one gauge that
+//! (`rpi_throttled{flag,when}`) and under-voltage alarm
+//! (`rpi_under_voltage_alarm`), and `cpu_throttled`, the one gauge that
 //! says whether the CPU is slowed now.
 
 use std::sync::Arc;
@@ -66,6 +67,7 @@ pub enum Family {
     CoolingMax,
     CoreThrottles,
     PackageThrottles,
+    UnderVoltageAlarm,
 }
 
 /// Each file of one list with a fresh value, as read.
@@ -102,6 +104,12 @@ impl SampledValues {
                 MetricType::Counter,
                 &["package"],
             ),
+            Family::UnderVoltageAlarm => desc(
+                "rpi_under_voltage_alarm",
+                "1 while the Raspberry Pi's supply is below its minimum (rpi_volt hwmon in0_lcrit_alarm), else 0.",
+                MetricType::Gauge,
+                &[],
+            ),
         };
         SampledValues { desc, family, output }
     }
@@ -119,6 +127,7 @@ impl Collector for SampledValues {
             Family::CoolingMax => &set.cooling_max,
             Family::CoreThrottles => &set.core_throttles,
             Family::PackageThrottles => &set.package_throttles,
+            Family::UnderVoltageAlarm => &set.undervoltage,
         };
         for sensor in list {
             if let Some(v) = sensor.value(judged) {

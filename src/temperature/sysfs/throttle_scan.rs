@@ -1,7 +1,7 @@
 //! Discovery of the throttling files, at scan time (allocates freely):
 //! cooling devices (`THERMAL_ROOT/cooling_deviceN/{type,cur_state,max_state}`),
 //! Intel's throttle counters (`DEVICES_ROOT/system/cpu/cpuN/thermal_throttle/`)
-//! and the Raspberry Pi firmware's `get_throttled`.
+//! and the Raspberry Pi firmware's `get_throttled` and under-voltage alarm.
 //!
 //! Labels and the choice of files follow node_exporter 1.5 (thermal_zone and
 //! cpu collectors), so that both exporters' series join and agree.
@@ -82,6 +82,22 @@ pub(super) fn scan_throttle_counters(devices_root: &Path) -> (Vec<Sensor>, Vec<S
 pub(super) fn find_firmware(devices_root: &Path) -> Option<Sensor> {
     let path = search(&devices_root.join("platform"), FIRMWARE_DEPTH)?;
     Some(Sensor::new(SensorKind::Firmware, path, vec![], vec![]))
+}
+
+/// The under-voltage alarm of the Raspberry Pi's `rpi_volt` hwmon chip
+/// (drivers/hwmon/raspberrypi-hwmon.c, which polls the firmware every 2 s):
+/// `in0_lcrit_alarm`, 1 while the supply is too low. Mainline kernels have
+/// it where they lack `get_throttled`.
+pub(super) fn find_undervoltage_alarm(hwmon_root: &Path) -> Option<Sensor> {
+    numbered_entries(hwmon_root, "hwmon", "")
+        .into_iter()
+        .find_map(|(_, dir_name)| {
+            let dir = hwmon_root.join(dir_name);
+            let alarm = dir.join("in0_lcrit_alarm");
+            let is_rpi_volt = read_attribute(&dir.join("name")).is_some_and(|name| name == "rpi_volt");
+            (is_rpi_volt && alarm.is_file())
+                .then(|| Sensor::new(SensorKind::Firmware, alarm, vec![], vec![]).parsed_as(Format::Count))
+        })
 }
 
 fn search(dir: &Path, depth: usize) -> Option<PathBuf> {
@@ -184,5 +200,19 @@ mod tests {
             dir.path().join("platform/soc/soc:firmware/get_throttled"),
             "four levels down is too deep"
         );
+    }
+
+    #[test]
+    fn undervoltage_alarm_of_the_rpi_volt_chip_only() {
+        let dir = TestDir::new("rpi-volt-scan");
+        dir.write("hwmon0/name", "cpu_thermal\n");
+        dir.write("hwmon0/in0_lcrit_alarm", "0\n");
+        assert!(find_undervoltage_alarm(dir.path()).is_none());
+        dir.write("hwmon1/name", "rpi_volt\n");
+        assert!(find_undervoltage_alarm(dir.path()).is_none(), "no alarm file");
+        dir.write("hwmon1/in0_lcrit_alarm", "0\n");
+        let found = find_undervoltage_alarm(dir.path()).unwrap();
+        assert_eq!(found.path, dir.path().join("hwmon1/in0_lcrit_alarm"));
+        assert_eq!((found.kind, found.format), (SensorKind::Firmware, Format::Count));
     }
 }
