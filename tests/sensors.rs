@@ -482,7 +482,8 @@ fn auto_without_sensors_serves_the_simulated_temperature() {
 fn the_binary_takes_sensor_settings_from_the_environment() {
     let sys = FakeSys::new("binary");
     standard_tree(&sys);
-    let (thermal, hwmon) = (sys.thermal(), sys.hwmon());
+    let (thermal, hwmon, devices) = (sys.thermal(), sys.hwmon(), sys.root().join("devices"));
+    sys.write("devices/platform/soc/soc:firmware/get_throttled", "4\n");
     let (child, addr, line) = spawn_binary_logged(
         &["--workers", "1"],
         &[
@@ -491,6 +492,7 @@ fn the_binary_takes_sensor_settings_from_the_environment() {
             ("CMA_HWMON_ROOT", hwmon.to_str().unwrap()),
             ("CMA_HWMON_SENSOR", "coretemp/Core 0"),
             ("CMA_SENSOR_INTERVAL", "0.1"),
+            ("CMA_DEVICES_ROOT", devices.to_str().unwrap()),
         ],
     );
     let mut guard = KillOnDrop(child);
@@ -498,8 +500,15 @@ fn the_binary_takes_sensor_settings_from_the_environment() {
         line.contains("temperature source: hwmon (--temperature-source hwmon; 8 of 10 hwmon sensors readable under"),
         "{line}"
     );
+    assert!(line.contains("the Raspberry Pi firmware flags"), "{line}");
     let m = Metrics::parse(Client::connect(addr).get("/metrics").text());
     assert_eq!(m.text("cpu_temperature_celsius", &[]), Some("33.333"));
+    assert_eq!(
+        m.text("rpi_throttled", &[("flag", "throttled"), ("when", "now")]),
+        Some("1"),
+        "CMA_DEVICES_ROOT reaches the sampler"
+    );
+    assert_eq!(m.text("cpu_throttled", &[]), Some("1"));
 
     // SIGTERM: drains and exits 0, sampler threads and all.
     let child = &mut guard.0;
