@@ -119,11 +119,19 @@ fn sampling_and_scraping_allocate_nothing_in_steady_state() {
     let mut body = Vec::with_capacity(64 * 1024);
 
     // Warm-up: the hung read is written off (one replacement thread), thread
-    // locals and lock tables settle.
-    for _ in 0..10 {
+    // locals and lock tables settle. A replacement reader spawned here may
+    // not run until later on a loaded machine, and its start allocates (a
+    // thread's first steps, its thread locals): so warm up until 20 passes
+    // in a row allocate nothing, 10 s at most. A pass that allocates every
+    // time never gets there, and the measurement below fails on it.
+    let until = std::time::Instant::now() + Duration::from_secs(10);
+    let mut quiet = 0;
+    while quiet < 20 && std::time::Instant::now() < until {
+        let before = allocations();
         sampler.run_pass();
         body.clear();
         text::encode(&registry, &mut body);
+        quiet = if allocations() == before { quiet + 1 } else { 0 };
     }
     assert_eq!(sampler.reader_threads(), RESIDENT_READERS + 1);
     assert_eq!(output.selected_celsius(), Some(47.777));
