@@ -46,6 +46,9 @@ CASES: dict[str, tuple[str, list[str]]] = {
     "keda": ("overlays/keda", ["autoscaling.mode=keda"]),
 }
 COMMON_SETS = ["image.tag=dev"]
+# The namespace deploy/overlays/keda writes into its queries (the others set
+# none), given to `helm template --namespace`.
+NAMESPACE = "default"
 
 
 def strip_helm_labels(node: Any) -> Any:
@@ -84,6 +87,16 @@ def objects(text: str) -> dict[str, dict]:
     return out
 
 
+def drop_namespace(objs: dict[str, dict], namespace: str) -> None:
+    """kustomize writes an overlay's `namespace:` into every object; Helm
+    leaves the namespace to `helm install -n` (given to `helm template` as
+    --namespace). The same namespace on both sides is no difference."""
+    for obj in objs.values():
+        meta = obj["metadata"]
+        if meta.get("namespace") == namespace:
+            del meta["namespace"]
+
+
 def run(cmd: list[str]) -> str:
     proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
     if proc.returncode != 0 or proc.stderr.strip():
@@ -93,7 +106,8 @@ def run(cmd: list[str]) -> str:
 
 
 def helm_template(helm: str, chart: str, sets: list[str]) -> str:
-    cmd = [helm, "template", RELEASE, chart]
+    # --skip-tests: the helm test Pod is a hook, run by `helm test`, not installed.
+    cmd = [helm, "template", RELEASE, chart, "--namespace", NAMESPACE, "--skip-tests"]
     for s in sets:
         cmd += ["--set", s]
     return run(cmd)
@@ -139,12 +153,13 @@ def main() -> int:
         directory = Path(args.deploy) / entry
         sets = COMMON_SETS + sets
         flags = " ".join(f"--set {s}" for s in sets)
-        print(f"== {name}: kubectl kustomize {directory}  vs  helm template {RELEASE} {args.chart} {flags}")
+        print(f"== {name}: kubectl kustomize {directory}  vs  helm template {RELEASE} {args.chart} -n {NAMESPACE} {flags}")
         if not (directory / "kustomization.yaml").is_file():
             print(f"  FAIL  {name}: {directory}/kustomization.yaml is missing")
             differences += 1
             continue
         kustomized = objects(run([args.kubectl, "kustomize", str(directory)]))
+        drop_namespace(kustomized, NAMESPACE)
         rendered = helm_template(args.helm, args.chart, sets)
         if args.out:
             (args.out / f"chart-{name}.yaml").write_text(rendered)

@@ -70,13 +70,10 @@ app.kubernetes.io/version: {{ include "cma.version" . | quote }}
 {{- end }}
 
 {{/*
-The HPA the alerts and the dashboard watch: the chart's own, or the one KEDA
-creates for the ScaledObject (keda-hpa-<name>).
+The HPA the alerts and the dashboard watch: the chart's own, or in mode keda
+the one KEDA creates, which the ScaledObject names the same
+(advanced.horizontalPodAutoscalerConfig.name).
 */}}
 {{- define "cma.hpaName" -}}
-{{- if eq .Values.autoscaling.mode "keda" }}
-{{- printf "keda-hpa-%s" (include "cma.fullname" .) }}
-{{- else }}
 {{- include "cma.fullname" . }}
-{{- end }}
 {{- end }}
