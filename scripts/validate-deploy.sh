@@ -67,7 +67,7 @@ fail() {
 
 step "tools"
 missing=0
-for tool in kubectl yamllint python3 kubernetes-validate; do
+for tool in kubectl helm yamllint python3 kubernetes-validate; do
     if command -v "$tool" >/dev/null 2>&1; then
         pass "$tool: $(command -v "$tool")"
     else
@@ -80,7 +80,7 @@ if ! python3 -c 'import yaml' 2>/dev/null; then
     missing=1
 fi
 if [ "$missing" = 1 ]; then
-    echo "validate-deploy: missing tools: pip install kubernetes-validate pyyaml; apt-get install -y yamllint (and kubectl)"
+    echo "validate-deploy: missing tools: pip install kubernetes-validate pyyaml; apt-get install -y yamllint (and kubectl); scripts/install-helm.sh"
     exit 2
 fi
 kv_version="$(kubernetes-validate --version 2>/dev/null)"
@@ -96,7 +96,9 @@ step "yamllint -s ($deploy/.yamllint)"
 if [ ! -f "$deploy/.yamllint" ]; then
     fail "$deploy/.yamllint is missing"
 else
-    mapfile -t yaml_files < <(find "$deploy" -type f \( -name '*.yaml' -o -name '*.yml' -o -name .yamllint \) | sort)
+    # A chart's templates are Go templates, not YAML: helm lint and the
+    # rendered output are checked below instead.
+    mapfile -t yaml_files < <(find "$deploy" -path "$deploy/helm/*/templates" -prune -o -type f \( -name '*.yaml' -o -name '*.yml' -o -name .yamllint \) -print | sort)
     if out="$(yamllint -s -f parsable -c "$deploy/.yamllint" "${yaml_files[@]}" 2>&1)"; then
         pass "${#yaml_files[@]} files clean"
     else
@@ -178,6 +180,50 @@ else
         fail "kubernetes-validate: $passed passes, expected $expected (${#objects[@]} objects x ${#k8s_versions[@]} versions)"
     else
         pass "${#objects[@]} objects x ${#k8s_versions[@]} versions: all passed"
+    fi
+fi
+
+step "helm chart ($deploy/helm/custom-metrics-app)"
+chart="$deploy/helm/custom-metrics-app"
+helm_pinned="$(sed -n 's/^helm_version=//p' scripts/install-helm.sh)"
+helm_got="$(helm version --template '{{.Version}}' 2>/dev/null)"
+if [ "$helm_got" = "$helm_pinned" ]; then
+    pass "helm $helm_got (pinned in scripts/install-helm.sh)"
+else
+    fail "helm is $helm_got, scripts/install-helm.sh pins $helm_pinned"
+fi
+for mode in adapter keda cpu none; do
+    if out="$(helm lint --strict "$chart" --set autoscaling.mode=$mode 2>&1)"; then
+        pass "helm lint --strict --set autoscaling.mode=$mode: $(printf '%s\n' "$out" | grep -c '^\[WARNING\]') warnings, $(printf '%s\n' "$out" | tail -1)"
+    else
+        printf '%s\n' "$out" | sed 's/^/        /'
+        fail "helm lint --strict --set autoscaling.mode=$mode"
+    fi
+done
+if python3 tests/deploy/chart_equivalence.py --deploy "$deploy" --chart "$chart"; then
+    pass "the chart renders what kustomize does (tests/deploy/chart_equivalence.py)"
+else
+    fail "the chart and deploy/ differ (tests/deploy/chart_equivalence.py)"
+fi
+if python3 tests/deploy/chart_checks.py --chart "$chart" --out "$work"; then
+    pass "chart checks (tests/deploy/chart_checks.py)"
+else
+    fail "chart checks (tests/deploy/chart_checks.py)"
+fi
+mapfile -t chart_objects < <(find "$work/objects-chart" -type f -name '*.yaml' 2>/dev/null | sort)
+if [ "${#chart_objects[@]}" -eq 0 ]; then
+    fail "no chart objects to validate"
+else
+    out="$(cd "$work/objects-chart" && kubernetes-validate --strict "${kv_args[@]}" "${chart_objects[@]##*/}" 2>&1)"
+    rc=$?
+    bad="$(printf '%s\n' "$out" | grep -Ec '^(WARN|ERROR|FATAL)' || true)"
+    passed="$(printf '%s\n' "$out" | grep -c '^INFO .* passed' || true)"
+    expected=$((${#chart_objects[@]} * ${#k8s_versions[@]}))
+    if [ "$rc" -ne 0 ] || [ "$bad" -ne 0 ] || [ "$passed" -ne "$expected" ]; then
+        printf '%s\n' "$out" | grep -Ev '^INFO .* passed' | sed 's/^/        /'
+        fail "kubernetes-validate --strict of the chart's renders: exit $rc, $bad WARN/ERROR, $passed of $expected passed"
+    else
+        pass "kubernetes-validate --strict: ${#chart_objects[@]} built-in objects of the chart's renders x ${#k8s_versions[@]} versions (${k8s_versions[*]}): all passed"
     fi
 fi
 

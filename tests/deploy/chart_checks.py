@@ -1,0 +1,207 @@
+"""Checks of the Helm chart deploy/helm/custom-metrics-app, for
+scripts/validate-deploy.sh, with a real helm (scripts/install-helm.sh):
+
+  - Chart.yaml's version and appVersion equal the crate's (Cargo.toml);
+  - `helm template` of every autoscaling.mode (and realSensors, and an
+    image digest), as release "demo" in namespace "apps" and with
+    --kube-version 1.30.0 (the chart's minimum): what each mode must and
+    must not contain, the names and namespace written into queries and
+    alerts, every label value within 63 characters; each built-in object
+    written to OUT/objects-chart/ for kubernetes-validate --strict; the
+    ScaledObject checked strictly against KEDA's CRD schema (keda_checks);
+  - --kube-version 1.29.0 is refused (kubeVersion >=1.30.0-0);
+  - every bad-values case fails `helm template` with an error that names
+    the field (values.schema.json, or the template's own check).
+
+    python3 tests/deploy/chart_checks.py --helm helm --chart DIR --out DIR
+
+Exit status 1 when a check fails.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import yaml
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import keda_checks  # noqa: E402
+
+RELEASE, NAMESPACE = "demo", "apps"
+FULLNAME = f"{RELEASE}-custom-metrics-app"
+DIGEST = "sha256:" + "0123456789abcdef" * 4
+CRD_KINDS = {"ServiceMonitor", "PrometheusRule", "ScaledObject"}
+
+# name -> (--set values, kinds that must be there, kinds that must not)
+RENDERS: dict[str, tuple[list[str], set[str], set[str]]] = {
+    "adapter": ([], {"HorizontalPodAutoscaler"}, {"ScaledObject"}),
+    "keda": (["autoscaling.mode=keda"], {"ScaledObject"}, {"HorizontalPodAutoscaler"}),
+    "cpu": (["autoscaling.mode=cpu"], {"HorizontalPodAutoscaler"}, {"ScaledObject"}),
+    "none": (["autoscaling.mode=none", "replicaCount=3"], set(), {"HorizontalPodAutoscaler", "ScaledObject"}),
+    "real-sensors": (["realSensors.enabled=true", "app.temperature.source=auto"], {"HorizontalPodAutoscaler"}, set()),
+    "digest": ([f"image.digest={DIGEST}", "image.tag=1.2.3"], {"HorizontalPodAutoscaler"}, set()),
+    "everything-off": (
+        ["serviceMonitor.enabled=false", "prometheusRule.enabled=false", "dashboard.enabled=false",
+         "podDisruptionBudget.enabled=false", "tests.enabled=false"],
+        set(), {"ServiceMonitor", "PrometheusRule", "ConfigMap", "PodDisruptionBudget", "Pod"},
+    ),
+}
+ALWAYS = {"Deployment", "Service"}
+
+# Bad values: (--set or --set-string arguments, text the error must contain).
+BAD_VALUES: list[tuple[list[str], str]] = [
+    (["--set", "autoscaling.mode=hpa"], "/autoscaling/mode"),
+    (["--set", "autoscaling.qpsTarget=-5"], "/autoscaling/qpsTarget"),
+    (["--set-string", "autoscaling.cpuTemperatureTarget=-80"], "/autoscaling/cpuTemperatureTarget"),
+    (["--set", "autoscaling.cpuUtilization=0"], "/autoscaling/cpuUtilization"),
+    (["--set", "autoscaling.minReplicas=0"], "/autoscaling/minReplicas"),
+    (["--set", "autoscaling.minReplicas=5", "--set", "autoscaling.maxReplicas=2"], "autoscaling.maxReplicas"),
+    (["--set-string", "app.port=http"], "/app/port"),
+    (["--set", "app.errorRatio=1.5"], "/app/errorRatio"),
+    (["--set", "app.temperature.source=sensors"], "/app/temperature/source"),
+    (["--set", "realSensors.enabled=true"], "/app/temperature/source"),
+    (["--set", "image.digest=sha256:abc"], "/image/digest"),
+    (["--set", "image.tag=1.0@sha256:abc"], "/image/tag"),
+    (["--set", "image.repository=null"], "image"),
+    (["--set", "autoscaling.mode=null"], "mode"),
+    (["--set", "serviceMonitor.enabled=yes"], "/serviceMonitor/enabled"),
+    (["--set", "serviceMonitor.interval=10"], "/serviceMonitor/interval"),
+    (["--set", "serviceMonitor.additionalLabels.release=1"], "/serviceMonitor/additionalLabels/release"),
+    (["--set", "replicas=3"], "replicas"),
+    (["--set", "autoscaling.keda.serverAddress=prometheus:9090"], "/autoscaling/keda/serverAddress"),
+    (["--set", "tests.requests=0"], "/tests/requests"),
+]
+
+
+class Checks:
+    def __init__(self) -> None:
+        self.failed = 0
+        self.passed = 0
+
+    def check(self, ok: bool, what: str) -> None:
+        if ok:
+            self.passed += 1
+            print(f"  ok    {what}")
+        else:
+            self.failed += 1
+            print(f"  FAIL  {what}")
+
+
+def helm_template(helm: str, chart: str, args: list[str], kube: str = "1.30.0") -> subprocess.CompletedProcess:
+    cmd = [helm, "template", RELEASE, chart, "--namespace", NAMESPACE, "--kube-version", kube, *args]
+    return subprocess.run(cmd, capture_output=True, text=True, check=False)
+
+
+def label_values(obj: dict) -> list[tuple[str, str]]:
+    out = []
+    meta = obj.get("metadata", {})
+    out += list((meta.get("labels") or {}).items())
+    tmpl = obj.get("spec", {}).get("template", {}).get("metadata", {})
+    out += list((tmpl.get("labels") or {}).items())
+    return out
+
+
+def check_render(c: Checks, name: str, objs: list[dict], must: set[str], must_not: set[str]) -> None:
+    kinds = {o["kind"] for o in objs}
+    c.check(ALWAYS | must <= kinds, f"{name}: renders {sorted(ALWAYS | must)} (got {sorted(kinds)})")
+    c.check(not (must_not & kinds), f"{name}: renders none of {sorted(must_not)}")
+    c.check(all(o["metadata"]["name"].startswith(FULLNAME) for o in objs),
+            f"{name}: every object is named {FULLNAME}[-...]")
+    long = [(o["kind"], k, v) for o in objs for k, v in label_values(o) if len(str(v)) > 63]
+    c.check(not long, f"{name}: every label value within 63 characters {long or ''}")
+    deploy = next(o for o in objs if o["kind"] == "Deployment")
+    pod = deploy["spec"]["template"]["spec"]
+    image = pod["containers"][0]["image"]
+    if name == "none":
+        c.check(deploy["spec"].get("replicas") == 3, "none: the Deployment has replicas: 3 (replicaCount)")
+    else:
+        c.check("replicas" not in deploy["spec"], f"{name}: no replicas field (the autoscaler owns the count)")
+    if name == "digest":
+        version = deploy["metadata"]["labels"]["app.kubernetes.io/version"]
+        c.check(image == f"custom-metrics-app:1.2.3@{DIGEST}", f"digest: image {image}")
+        c.check(version == "1.2.3", f"digest: app.kubernetes.io/version is the tag ({version}), not the digest")
+    if name == "real-sensors":
+        c.check(any(v.get("hostPath", {}).get("path") == "/sys" for v in pod.get("volumes", [])),
+                "real-sensors: the node's /sys is mounted")
+    for o in objs:
+        if o["kind"] == "ScaledObject":
+            errors = keda_checks.schema_errors(o)
+            c.check(not errors, f"{name}: ScaledObject valid against KEDA's CRD schema (strict) {errors or ''}")
+            queries = [t["metadata"]["query"] for t in o["spec"]["triggers"]]
+            c.check(all(f'namespace="{NAMESPACE}"' in q and f'job="{FULLNAME}"' in q for q in queries),
+                    f"{name}: each KEDA query selects namespace {NAMESPACE} and job {FULLNAME}")
+            hpa = o["spec"]["advanced"]["horizontalPodAutoscalerConfig"]["name"]
+            c.check(hpa == FULLNAME, f"{name}: KEDA's HPA is named {FULLNAME} (the alerts watch it)")
+        if o["kind"] == "PrometheusRule":
+            exprs = [r["expr"] for g in o["spec"]["groups"] for r in g["rules"]]
+            c.check(all("custom-metrics-app\"" not in e or FULLNAME in e for e in exprs),
+                    f"{name}: alerts select job/HPA {FULLNAME}")
+            hpa_alerts = [e for e in exprs if "horizontalpodautoscaler" in e]
+            c.check(bool(hpa_alerts) == (name != "none"), f"{name}: HPA alerts only with an HPA ({len(hpa_alerts)})")
+        if o["kind"] == "ConfigMap":
+            text = next(iter(o["data"].values()))
+            c.check(f'job=\\"{FULLNAME}\\"' in text and 'job=\\"custom-metrics-app\\"' not in text,
+                    f"{name}: the dashboard selects job {FULLNAME}")
+        if o["kind"] == "Pod":
+            args = o["spec"]["containers"][0]["args"]
+            c.check(args[0] == "check" and f"--url=http://{FULLNAME}:3000" in args,
+                    f"{name}: the helm test Pod runs `check` against the Service ({' '.join(args)})")
+            c.check(o["metadata"]["annotations"].get("helm.sh/hook") == "test", f"{name}: the Pod is a test hook")
+
+
+def main() -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--helm", default="helm")
+    p.add_argument("--chart", default="deploy/helm/custom-metrics-app")
+    p.add_argument("--cargo-toml", default="Cargo.toml")
+    p.add_argument("--out", type=Path, required=True)
+    args = p.parse_args()
+    c = Checks()
+
+    print("-- Chart.yaml against Cargo.toml")
+    chart = yaml.safe_load((Path(args.chart) / "Chart.yaml").read_text())
+    crate = re.search(r'^version\s*=\s*"([^"]+)"', Path(args.cargo_toml).read_text(), re.M).group(1)
+    c.check(str(chart["version"]) == crate, f"chart version {chart['version']} = crate version {crate}")
+    c.check(str(chart["appVersion"]) == crate, f"appVersion {chart['appVersion']} = crate version {crate}")
+    c.check(chart.get("kubeVersion") == ">=1.30.0-0", f"kubeVersion {chart.get('kubeVersion')}")
+
+    print(f"-- helm template per mode (release {RELEASE}, namespace {NAMESPACE}, --kube-version 1.30.0)")
+    objects_dir = args.out / "objects-chart"
+    objects_dir.mkdir(parents=True, exist_ok=True)
+    n = 0
+    for name, (sets, must, must_not) in RENDERS.items():
+        proc = helm_template(args.helm, args.chart, [a for s in sets for a in ("--set", s)])
+        if proc.returncode != 0 or proc.stderr.strip():
+            c.check(False, f"{name}: helm template: {proc.stderr.strip()}")
+            continue
+        objs = [o for o in yaml.safe_load_all(proc.stdout) if o]
+        check_render(c, name, objs, must, must_not)
+        for o in objs:
+            if o["kind"] in CRD_KINDS:
+                continue
+            n += 1
+            (objects_dir / f"{n:03d}-{name}-{o['kind'].lower()}.yaml").write_text(yaml.safe_dump(o))
+
+    print("-- kubeVersion")
+    old = helm_template(args.helm, args.chart, [], kube="1.29.0")
+    c.check(old.returncode != 0 and "kubeVersion" in old.stderr,
+            f"--kube-version 1.29.0 refused: {old.stderr.strip().splitlines()[-1] if old.stderr.strip() else 'rendered!'}")
+
+    print("-- bad values fail, naming the field")
+    for flags, field in BAD_VALUES:
+        proc = helm_template(args.helm, args.chart, flags)
+        err = " ".join(proc.stderr.split())
+        shown = " ".join(flags)
+        c.check(proc.returncode != 0 and field in err,
+                f"{shown}: {'refused' if proc.returncode else 'ACCEPTED'}: {err[err.find(field) - 2 if field in err else 0:][:110]}")
+
+    print(f"chart_checks: {c.passed} passed, {c.failed} failed; {n} built-in objects in {objects_dir}")
+    return 1 if c.failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
