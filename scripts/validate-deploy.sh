@@ -143,6 +143,26 @@ for name in base real-sensors cpu-hpa keda keda-namespace; do
         fail "kubectl kustomize $dir"
     fi
 done
+# An image pinned by digest beside its tag: the version label must stay the
+# tag (a label value holds no '@' and at most 63 characters).
+digest_copy="$work/deploy-digest"
+cp -r "$deploy" "$digest_copy"
+sed -i 's/^    newTag: \(.*\)$/    newTag: \1\n    digest: sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef/' \
+    "$digest_copy/base/kustomization.yaml"
+if out="$(kubectl kustomize "$digest_copy" 2>&1 | python3 -c '
+import sys, yaml
+dep = next(o for o in yaml.safe_load_all(sys.stdin) if o and o["kind"] == "Deployment")
+image = dep["spec"]["template"]["spec"]["containers"][0]["image"]
+labels = [dep["metadata"]["labels"], dep["spec"]["template"]["metadata"]["labels"]]
+tag = image.split("@")[0].rsplit(":", 1)[1]
+ok = "@sha256:" in image and all(l["app.kubernetes.io/version"] == tag for l in labels)
+print(image, "->", [l["app.kubernetes.io/version"] for l in labels])
+sys.exit(0 if ok else 1)
+')"; then
+    pass "a digest beside the tag: $out"
+else
+    fail "a digest beside the tag: $out"
+fi
 mapfile -t job_files < <(find "$deploy/loadgen" -maxdepth 1 -type f -name '*.yaml' | sort)
 if [ "${#job_files[@]}" -eq 0 ]; then
     fail "no load Jobs in $deploy/loadgen"
