@@ -225,10 +225,18 @@ if python3 tests/deploy/chart_equivalence.py --deploy "$deploy" --chart "$chart"
 else
     fail "the chart and deploy/ differ (tests/deploy/chart_equivalence.py)"
 fi
-if python3 tests/deploy/chart_checks.py --chart "$chart" --out "$work"; then
+if python3 tests/deploy/chart_checks.py --chart "$chart" --out "$work" --docs "${walkthroughs[@]}"; then
     pass "chart checks (tests/deploy/chart_checks.py)"
 else
     fail "chart checks (tests/deploy/chart_checks.py)"
+fi
+if out="$(helm package "$chart" -d "$work/package" 2>&1)" && pkg="$(ls "$work"/package/*.tgz 2>/dev/null)" \
+    && helm template custom-metrics-app "$pkg" --skip-tests >"$work/from-package.yaml" 2>&1 \
+    && helm template custom-metrics-app "$chart" --skip-tests | cmp -s - "$work/from-package.yaml"; then
+    pass "helm package: ${pkg##*/}, which renders as the chart directory does"
+else
+    printf '%s\n' "$out" | sed 's/^/        /'
+    fail "helm package $chart"
 fi
 mapfile -t chart_objects < <(find "$work/objects-chart" -type f -name '*.yaml' 2>/dev/null | sort)
 if [ "${#chart_objects[@]}" -eq 0 ]; then

@@ -11,9 +11,12 @@ scripts/validate-deploy.sh, with a real helm (scripts/install-helm.sh):
     ScaledObject checked strictly against KEDA's CRD schema (keda_checks);
   - --kube-version 1.29.0 is refused (kubeVersion >=1.30.0-0);
   - every bad-values case fails `helm template` with an error that names
-    the field (values.schema.json, or the template's own check).
+    the field (values.schema.json, or the template's own check);
+  - with --docs: each doc's values table lists exactly the rows of
+    values.yaml with their defaults (chart_values_table.py), and every row
+    has a `# --` description in values.yaml.
 
-    python3 tests/deploy/chart_checks.py --helm helm --chart DIR --out DIR
+    python3 tests/deploy/chart_checks.py --helm helm --chart DIR --out DIR [--docs DOC...]
 
 Exit status 1 when a check fails.
 """
@@ -29,6 +32,7 @@ from pathlib import Path
 import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+import chart_values_table  # noqa: E402
 import keda_checks  # noqa: E402
 
 RELEASE, NAMESPACE = "demo", "apps"
@@ -159,6 +163,7 @@ def main() -> int:
     p.add_argument("--chart", default="deploy/helm/custom-metrics-app")
     p.add_argument("--cargo-toml", default="Cargo.toml")
     p.add_argument("--out", type=Path, required=True)
+    p.add_argument("--docs", type=Path, nargs="*", default=[])
     args = p.parse_args()
     c = Checks()
 
@@ -198,6 +203,25 @@ def main() -> int:
         shown = " ".join(flags)
         c.check(proc.returncode != 0 and field in err,
                 f"{shown}: {'refused' if proc.returncode else 'ACCEPTED'}: {err[err.find(field) - 2 if field in err else 0:][:110]}")
+
+    print("-- the values table")
+    values_path = Path(args.chart) / "values.yaml"
+    values = yaml.safe_load(values_path.read_text())
+    want = chart_values_table.rows(values)
+    notes = chart_values_table.comments(values_path)
+    undocumented = [k for k, _ in want if not notes.get(k)]
+    c.check(not undocumented, f"values.yaml: all {len(want)} rows have a `# --` description {undocumented or ''}")
+    for doc in args.docs:
+        got = chart_values_table.doc_rows(doc.read_text(encoding="utf-8"))
+        if got is None:
+            c.check(False, f"{doc}: no values table between {chart_values_table.BEGIN} and {chart_values_table.END}")
+            continue
+        missing = [k for k, _ in want if k not in dict(got)]
+        extra = [k for k, _ in got if k not in dict(want)]
+        wrong = [f"{k}: {d} (values.yaml: {dict(want)[k]})" for k, d in got if k in dict(want) and dict(want)[k] != d]
+        c.check(got == want, f"{doc}: values table = values.yaml ({len(got)} rows)"
+                + (f" missing {missing}" if missing else "") + (f" extra {extra}" if extra else "")
+                + (f" wrong defaults {wrong}" if wrong else "") + (" order differs" if not (missing or extra or wrong) and got != want else ""))
 
     print(f"chart_checks: {c.passed} passed, {c.failed} failed; {n} built-in objects in {objects_dir}")
     return 1 if c.failed else 0
