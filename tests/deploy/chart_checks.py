@@ -8,7 +8,9 @@ scripts/validate-deploy.sh, with a real helm (scripts/install-helm.sh):
     must not contain, the names and namespace written into queries and
     alerts, every label value within 63 characters; each built-in object
     written to OUT/objects-chart/ for kubernetes-validate --strict; the
-    ScaledObject checked strictly against KEDA's CRD schema (keda_checks);
+    ScaledObject checked strictly against KEDA's CRD schema (keda_checks),
+    ServiceMonitor and PrometheusRule against the Prometheus Operator's
+    (operator_crds), each also shown to refuse broken copies;
   - --kube-version 1.29.0 is refused (kubeVersion >=1.30.0-0);
   - every bad-values case fails `helm template` with an error that names
     the field (values.schema.json, or the template's own check);
@@ -34,6 +36,7 @@ import yaml
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import chart_values_table  # noqa: E402
 import keda_checks  # noqa: E402
+import operator_crds  # noqa: E402
 
 RELEASE, NAMESPACE = "demo", "apps"
 FULLNAME = f"{RELEASE}-custom-metrics-app"
@@ -140,6 +143,12 @@ def check_render(c: Checks, name: str, objs: list[dict], must: set[str], must_no
                     f"{name}: each KEDA query selects namespace {NAMESPACE} and job {FULLNAME}")
             hpa = o["spec"]["advanced"]["horizontalPodAutoscalerConfig"]["name"]
             c.check(hpa == FULLNAME, f"{name}: KEDA's HPA is named {FULLNAME} (the alerts watch it)")
+        if o["kind"] in operator_crds.KINDS:
+            errors = operator_crds.schema_errors(o)
+            c.check(not errors, f"{name}: {o['kind']} valid against the Prometheus Operator's CRD schema (strict) {errors or ''}")
+            if name == "adapter":
+                for what, broken in operator_crds.broken_variants(o).items():
+                    c.check(bool(operator_crds.schema_errors(broken)), f"{name}: a {o['kind']} with {what} is refused")
         if o["kind"] == "PrometheusRule":
             exprs = [r["expr"] for g in o["spec"]["groups"] for r in g["rules"]]
             c.check(all("custom-metrics-app\"" not in e or FULLNAME in e for e in exprs),
@@ -193,8 +202,8 @@ def main() -> int:
 
     print("-- kubeVersion")
     old = helm_template(args.helm, args.chart, [], kube="1.29.0")
-    c.check(old.returncode != 0 and "kubeVersion" in old.stderr,
-            f"--kube-version 1.29.0 refused: {old.stderr.strip().splitlines()[-1] if old.stderr.strip() else 'rendered!'}")
+    said = next((line for line in old.stderr.splitlines() if "kubeVersion" in line), "rendered!")
+    c.check(old.returncode != 0 and "kubeVersion" in old.stderr, f"--kube-version 1.29.0 refused: {said.strip()}")
 
     print("-- bad values fail, naming the field")
     for flags, field in BAD_VALUES:
