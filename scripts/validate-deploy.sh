@@ -36,13 +36,26 @@
 #      custom resources (ServiceMonitor, PrometheusRule) have no schema there
 #      and are skipped by kind, explicitly (KEDA's ScaledObject is checked
 #      in step 4 instead);
-#   6. promtool check rules (when promtool is installed) on the alerts, the
+#   6. the Helm chart deploy/helm/custom-metrics-app, with the helm that
+#      scripts/install-helm.sh pins (v4.1.4): helm lint --strict for every
+#      autoscaling.mode; the chart renders what kustomize does
+#      (tests/deploy/chart_equivalence.py: base, cpu-hpa, real-sensors and
+#      keda against their values, and a control that a changed value shows);
+#      tests/deploy/chart_checks.py: Chart.yaml's version = the crate's, each
+#      mode rendered at --kube-version 1.30.0 (1.29 refused) and checked, the
+#      custom resources against their CRD schemas (KEDA, Prometheus
+#      Operator), every bad-values case refused naming its field, the docs'
+#      values tables against values.yaml; helm package; and the built-in
+#      objects of every render through kubernetes-validate --strict as in 5;
+#   7. promtool check rules (when promtool is installed) on the alerts, the
 #      adapter queries as rendered for a Pods request, the KEDA queries and the dashboard's
 #      expressions: every PromQL expression parses.
 #
 # Usage: scripts/validate-deploy.sh [DEPLOY_DIR]   (default: deploy)
-# Needs: kubectl, yamllint, python3 with PyYAML, kubernetes-validate
-#   (pip install kubernetes-validate; apt-get install -y yamllint kubectl);
+# Needs: kubectl, helm, yamllint, python3 with PyYAML and jsonschema,
+#   kubernetes-validate (pip install -r requirements-test.txt;
+#   apt-get install -y yamllint; scripts/install-helm.sh for helm and, where
+#   there is none, kubectl);
 #   optional: promtool (apt-get install -y prometheus).
 # Exit status: 0 when everything passed, 1 when a check failed, 2 when a
 # tool is missing.

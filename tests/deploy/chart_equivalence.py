@@ -21,7 +21,9 @@ difference, 2 when a render fails.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import difflib
+import io
 import subprocess
 import sys
 from pathlib import Path
@@ -164,6 +166,21 @@ def main() -> int:
         if args.out:
             (args.out / f"chart-{name}.yaml").write_text(rendered)
         differences += compare(name, kustomized, objects(rendered))
+
+    if not args.case or "base" in args.case:
+        # A control: one value changed must show as exactly one difference,
+        # or a pass above would mean nothing.
+        kustomized = objects(run([args.kubectl, "kustomize", args.deploy]))
+        changed = objects(helm_template(args.helm, args.chart, COMMON_SETS + ["autoscaling.maxReplicas=11"]))
+        print("== control: base vs the chart with autoscaling.maxReplicas=11 (must differ in the HPA alone)")
+        with contextlib.redirect_stdout(io.StringIO()) as seen:
+            found = compare("control", kustomized, changed)
+        failing = [line for line in seen.getvalue().splitlines() if "FAIL" in line]
+        if found == 1 and "HorizontalPodAutoscaler/" in failing[0]:
+            print(f"  ok    control: the changed value is reported ({failing[0].split('FAIL  control: ')[1]})")
+        else:
+            print(f"  FAIL  control: {found} difference(s) reported: {failing}")
+            differences += 1
 
     if differences:
         print(f"chart_equivalence: {differences} difference(s): change the chart and deploy/ together")
