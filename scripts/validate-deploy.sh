@@ -45,7 +45,10 @@
 #      mode rendered at --kube-version 1.30.0 (1.29 refused) and checked, the
 #      custom resources against their CRD schemas (KEDA, Prometheus
 #      Operator), every bad-values case refused naming its field, the docs'
-#      values tables against values.yaml; helm package; and the built-in
+#      values tables against values.yaml, and (with the binary built:
+#      target/debug/custom-metrics-app or CMA_BIN) the rendered container's
+#      flags started and the helm test command run against them on
+#      loopback; helm package; and the built-in
 #      objects of every render through kubernetes-validate --strict as in 5;
 #   7. promtool check rules (when promtool is installed) on the alerts, the
 #      adapter queries as rendered for a Pods request, the KEDA queries and the dashboard's
@@ -238,7 +241,16 @@ if python3 tests/deploy/chart_equivalence.py --deploy "$deploy" --chart "$chart"
 else
     fail "the chart and deploy/ differ (tests/deploy/chart_equivalence.py)"
 fi
-if python3 tests/deploy/chart_checks.py --chart "$chart" --out "$work" --docs "${walkthroughs[@]}"; then
+# The app's binary, when built (cargo build; CI has built it for the tests):
+# the rendered container's flags and the helm test command are run with it.
+binary_args=()
+app_bin="${CMA_BIN:-target/debug/custom-metrics-app}"
+if [ -x "$app_bin" ]; then
+    binary_args=(--binary "$app_bin")
+else
+    echo "  skip  no $app_bin (cargo build, or CMA_BIN=...): the rendered flags and the helm test command are not run"
+fi
+if python3 tests/deploy/chart_checks.py --chart "$chart" --out "$work" --docs "${walkthroughs[@]}" "${binary_args[@]}"; then
     pass "chart checks (tests/deploy/chart_checks.py)"
 else
     fail "chart checks (tests/deploy/chart_checks.py)"

@@ -14,6 +14,9 @@ scripts/validate-deploy.sh, with a real helm (scripts/install-helm.sh):
   - --kube-version 1.29.0 is refused (kubeVersion >=1.30.0-0);
   - every bad-values case fails `helm template` with an error that names
     the field (values.schema.json, or the template's own check);
+  - with --binary: the app container of the default, real-sensors and
+    "options" renders started with its rendered environment and arguments
+    (on loopback), and the helm test Pod's command run against it;
   - with --docs: each doc's values table lists exactly the rows of
     values.yaml with their defaults (chart_values_table.py), and every row
     has a `# --` description in values.yaml.
@@ -26,9 +29,13 @@ Exit status 1 when a check fails.
 from __future__ import annotations
 
 import argparse
+import os
 import re
+import select
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import yaml
@@ -58,6 +65,33 @@ RENDERS: dict[str, tuple[list[str], set[str], set[str]]] = {
     ),
 }
 ALWAYS = {"Deployment", "Service"}
+
+# Every optional pod and app setting at once (values file "options"): each
+# must render to what the API server accepts (kubernetes-validate --strict).
+OPTIONS = {
+    "imagePullSecrets": [{"name": "regcred"}],
+    "podLabels": {"team": "lab"},
+    "podAnnotations": {"note": "x"},
+    "priorityClassName": "high",
+    "nodeSelector": {"kubernetes.io/os": "linux"},
+    "tolerations": [{"key": "dedicated", "operator": "Equal", "value": "lab", "effect": "NoSchedule"}],
+    "affinity": {"podAntiAffinity": {"preferredDuringSchedulingIgnoredDuringExecution": [
+        {"weight": 50, "podAffinityTerm": {"topologyKey": "kubernetes.io/hostname",
+                                           "labelSelector": {"matchLabels": {"app.kubernetes.io/name": "custom-metrics-app"}}}}]}},
+    "topologySpreadConstraints": [
+        {"maxSkew": 1, "topologyKey": "topology.kubernetes.io/zone", "whenUnsatisfiable": "ScheduleAnyway"}],
+    "service": {"type": "NodePort", "port": 8080, "annotations": {"a": "b"}},
+    "app": {"errorRatio": 0.1, "delay": "5ms..50ms", "workThreads": 2, "workers": 2, "logRequests": True,
+            "logFormat": "json", "temperature": {"thermalZone": "x86_pkg_temp", "sensorInterval": 2},
+            "extraEnv": [{"name": "CMA_MAX_CONNECTIONS", "value": "5000"}], "extraArgs": ["--no-openmetrics"]},
+    "preStopSleepSeconds": 0,
+    "scrapeAnnotations": False,
+    "podDisruptionBudget": {"maxUnavailable": "25%"},
+    "dashboard": {"annotations": {"grafana_folder": "Autoscaling"}},
+}
+OPTIONS_ENV = {"CMA_ERROR_RATIO": "0.1", "CMA_DELAY": "5ms..50ms", "CMA_WORK_THREADS": "2", "CMA_WORKERS": "2",
+               "CMA_LOG_REQUESTS": "true", "CMA_LOG_FORMAT": "json", "CMA_THERMAL_ZONE": "x86_pkg_temp",
+               "CMA_SENSOR_INTERVAL": "2", "CMA_MAX_CONNECTIONS": "5000"}
 
 # Bad values: (--set or --set-string arguments, text the error must contain).
 BAD_VALUES: list[tuple[list[str], str]] = [
@@ -89,13 +123,14 @@ class Checks:
         self.failed = 0
         self.passed = 0
 
-    def check(self, ok: bool, what: str) -> None:
+    def check(self, ok: bool, what: str) -> bool:
         if ok:
             self.passed += 1
             print(f"  ok    {what}")
         else:
             self.failed += 1
             print(f"  FAIL  {what}")
+        return ok
 
 
 def helm_template(helm: str, chart: str, args: list[str], kube: str = "1.30.0") -> subprocess.CompletedProcess:
@@ -131,6 +166,14 @@ def check_render(c: Checks, name: str, objs: list[dict], must: set[str], must_no
         version = deploy["metadata"]["labels"]["app.kubernetes.io/version"]
         c.check(image == f"custom-metrics-app:1.2.3@{DIGEST}", f"digest: image {image}")
         c.check(version == "1.2.3", f"digest: app.kubernetes.io/version is the tag ({version}), not the digest")
+    if name == "options":
+        env = {e["name"]: e.get("value") for e in pod["containers"][0]["env"]}
+        missing = {k: v for k, v in OPTIONS_ENV.items() if env.get(k) != v}
+        c.check(not missing, f"options: the app's options become CMA_* variables {missing or ''}")
+        spread = pod["topologySpreadConstraints"][0]["labelSelector"]["matchLabels"]
+        c.check(spread == {"app.kubernetes.io/name": "custom-metrics-app", "app.kubernetes.io/instance": RELEASE},
+                f"options: a spread constraint without labelSelector gets the pods' selector ({spread})")
+        c.check("lifecycle" not in pod["containers"][0], "options: preStopSleepSeconds 0 leaves out the preStop hook")
     if name == "real-sensors":
         c.check(any(v.get("hostPath", {}).get("path") == "/sys" for v in pod.get("volumes", [])),
                 "real-sensors: the node's /sys is mounted")
@@ -161,9 +204,50 @@ def check_render(c: Checks, name: str, objs: list[dict], must: set[str], must_no
                     f"{name}: the dashboard selects job {FULLNAME}")
         if o["kind"] == "Pod":
             args = o["spec"]["containers"][0]["args"]
-            c.check(args[0] == "check" and f"--url=http://{FULLNAME}:3000" in args,
+            port = next(x for x in objs if x["kind"] == "Service")["spec"]["ports"][0]["port"]
+            c.check(args[0] == "check" and f"--url=http://{FULLNAME}:{port}" in args,
                     f"{name}: the helm test Pod runs `check` against the Service ({' '.join(args)})")
             c.check(o["metadata"]["annotations"].get("helm.sh/hook") == "test", f"{name}: the Pod is a test hook")
+
+
+# Renders whose app container and helm test Pod are run with the real binary.
+RUN_WITH_BINARY = ("adapter", "real-sensors", "options")
+
+
+def run_rendered(c: Checks, name: str, objs: list[dict], binary: str) -> None:
+    """Starts the binary with the rendered container's environment and
+    arguments (listening on loopback instead), then runs the helm test Pod's
+    arguments against it, as `helm test` would against the Service: the
+    rendered flags must start the app, and the test must pass."""
+    container = next(o for o in objs if o["kind"] == "Deployment")["spec"]["template"]["spec"]["containers"][0]
+    env = {e["name"]: e["value"] for e in container.get("env", []) if "value" in e}
+    env["CMA_LISTEN"] = "127.0.0.1:0"
+    env["PATH"] = os.environ.get("PATH", "")
+    server = subprocess.Popen(
+        [binary, *container.get("args", [])], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
+    )
+    try:
+        addr, line, deadline = None, "", time.monotonic() + 20
+        while addr is None and time.monotonic() < deadline and server.poll() is None:
+            if select.select([server.stderr], [], [], 0.5)[0]:
+                line = server.stderr.readline()
+                m = re.search(r" listening on (\S+) ", line)
+                addr = m.group(1) if m else None
+        if not c.check(addr is not None, f"{name}: the rendered container's flags start the binary ({line.strip()})"):
+            return
+        test = next(o for o in objs if o["kind"] == "Pod")["spec"]["containers"][0]
+        args = [re.sub(r"^--url=http://[^/]+", f"--url=http://{addr}", a) for a in test["args"]]
+        out = subprocess.run([binary, *args], capture_output=True, text=True, timeout=120, check=False)
+        said = (out.stdout + out.stderr).strip()
+        c.check(out.returncode == 0, f"{name}: the helm test Pod's command passes against it: {said}")
+    finally:
+        server.send_signal(signal.SIGTERM)
+        try:
+            code = server.wait(timeout=40)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            code = None
+        c.check(code == 0, f"{name}: SIGTERM stops it with exit status 0 (got {code})")
 
 
 def main() -> int:
@@ -173,6 +257,7 @@ def main() -> int:
     p.add_argument("--cargo-toml", default="Cargo.toml")
     p.add_argument("--out", type=Path, required=True)
     p.add_argument("--docs", type=Path, nargs="*", default=[])
+    p.add_argument("--binary", help="custom-metrics-app binary: run the rendered container and helm test command")
     args = p.parse_args()
     c = Checks()
 
@@ -187,13 +272,19 @@ def main() -> int:
     objects_dir = args.out / "objects-chart"
     objects_dir.mkdir(parents=True, exist_ok=True)
     n = 0
-    for name, (sets, must, must_not) in RENDERS.items():
-        proc = helm_template(args.helm, args.chart, [a for s in sets for a in ("--set", s)])
+    options_file = args.out / "options-values.yaml"
+    options_file.write_text(yaml.safe_dump(OPTIONS))
+    renders = dict(RENDERS, options=(["-f", str(options_file)], {"HorizontalPodAutoscaler"}, set()))
+    for name, (sets, must, must_not) in renders.items():
+        flags = sets if sets[:1] == ["-f"] else [a for s in sets for a in ("--set", s)]
+        proc = helm_template(args.helm, args.chart, flags)
         if proc.returncode != 0 or proc.stderr.strip():
             c.check(False, f"{name}: helm template: {proc.stderr.strip()}")
             continue
         objs = [o for o in yaml.safe_load_all(proc.stdout) if o]
         check_render(c, name, objs, must, must_not)
+        if args.binary and name in RUN_WITH_BINARY:
+            run_rendered(c, name, objs, args.binary)
         for o in objs:
             if o["kind"] in CRD_KINDS:
                 continue

@@ -77,3 +77,12 @@ the one KEDA creates, which the ScaledObject names the same
 {{- define "cma.hpaName" -}}
 {{- include "cma.fullname" . }}
 {{- end }}
+
+{{/* A map as "k=v, k=v" (NOTES.txt); "nothing" when empty. */}}
+{{- define "cma.pairs" -}}
+{{- $pairs := list }}
+{{- range $k, $v := . }}
+{{- $pairs = append $pairs (printf "%s=%v" $k $v) }}
+{{- end }}
+{{- join ", " $pairs | default "nothing" }}
+{{- end }}
