@@ -672,6 +672,12 @@ def main(argv: list[str] | None = None) -> int:
             },
             min_kubernetes=args.min_kubernetes,
             image=dep["spec"]["template"]["spec"]["containers"][0].get("image", ""),
+            keda_queries=tuple(
+                str(t.get("metadata", {}).get("query", ""))
+                for o in rendered.get("keda", [])
+                if o.get("kind") == "ScaledObject"
+                for t in o["spec"].get("triggers", [])
+            ),
         )
         needs = needed_kubernetes(dep)
         c.check(
