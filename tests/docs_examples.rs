@@ -94,7 +94,11 @@ fn plan(block: &Block) -> Result<Plan, String> {
         None => {
             let cargo_other = steps(block)?
                 .iter()
-                .flat_map(|s| programs(&s.command).into_iter().zip(std::iter::repeat(s.command.clone())))
+                .flat_map(|s| {
+                    programs(&s.command)
+                        .into_iter()
+                        .zip(std::iter::repeat(s.command.clone()))
+                })
                 .find(|(p, c)| p == "cargo" && !c.trim_start().starts_with("cargo run"));
             match cargo_other {
                 Some((_, c)) => Err(format!(
@@ -148,8 +152,15 @@ fn check_offline(machine: &Machine, block: &Block) -> Result<(), String> {
 fn every_runnable_example_runs_and_shows_its_real_output() {
     let root = docs::root();
     let machine = Machine::new(&root, std::path::Path::new(env!("CARGO_BIN_EXE_custom-metrics-app")));
-    let has_kubectl = std::process::Command::new("kubectl").arg("version").arg("--client").output().is_ok();
-    assert!(has_kubectl || std::env::var_os("CI").is_none(), "kubectl is required in CI");
+    let has_kubectl = std::process::Command::new("kubectl")
+        .arg("version")
+        .arg("--client")
+        .output()
+        .is_ok();
+    assert!(
+        has_kubectl || std::env::var_os("CI").is_none(),
+        "kubectl is required in CI"
+    );
 
     let mut failures = Vec::new();
     let mut to_run = Vec::new();
@@ -158,7 +169,10 @@ fn every_runnable_example_runs_and_shows_its_real_output() {
         for block in blocks::read(&root, file) {
             if !block.is_command() {
                 if block.lines.first().is_some_and(|l| l.starts_with("$ ")) {
-                    failures.push(format!("{}: a transcript without a tag: open it with ```console", block.at()));
+                    failures.push(format!(
+                        "{}: a transcript without a tag: open it with ```console",
+                        block.at()
+                    ));
                 }
                 continue;
             }
@@ -247,9 +261,15 @@ fn a_wrong_transcript_fails_where_it_is_wrong() {
     .remove(0);
     let err = machine.run(&block).unwrap_err();
     assert!(
-        err.starts_with("doc.md:5: `curl -s localhost:3000/cpuTempUp`: output differs at line 6\n  expected: 60\n  actual:   70\n"),
+        err.starts_with(
+            "doc.md:5: `curl -s localhost:3000/cpuTempUp`: output differs at line 6\n  expected: 60\n  actual:   70\n"
+        ),
         "{err}"
     );
-    let good = blocks::parse("doc.md", "```console\n$ curl -s -w '\\n' localhost:3000/\ncustom metrics\n```\n").remove(0);
+    let good = blocks::parse(
+        "doc.md",
+        "```console\n$ curl -s -w '\\n' localhost:3000/\ncustom metrics\n```\n",
+    )
+    .remove(0);
     machine.run(&good).unwrap();
 }

@@ -28,12 +28,18 @@ fn code(block: &Block) -> Vec<String> {
 
 /// Why `translation`'s kept blocks are not `english`'s, if they are not.
 fn compare_pair(english: &[Block], translation: &[Block]) -> Result<(), String> {
-    let (en, tr): (Vec<&Block>, Vec<&Block>) =
-        (english.iter().filter(|b| kept(b)).collect(), translation.iter().filter(|b| kept(b)).collect());
+    let (en, tr): (Vec<&Block>, Vec<&Block>) = (
+        english.iter().filter(|b| kept(b)).collect(),
+        translation.iter().filter(|b| kept(b)).collect(),
+    );
     for (i, (e, t)) in en.iter().zip(&tr).enumerate() {
         let (ec, tc) = (code(e), code(t));
         if e.info != t.info || ec != tc {
-            let k = ec.iter().zip(&tc).position(|(a, b)| a != b).unwrap_or(ec.len().min(tc.len()));
+            let k = ec
+                .iter()
+                .zip(&tc)
+                .position(|(a, b)| a != b)
+                .unwrap_or(ec.len().min(tc.len()));
             return Err(format!(
                 "block {} differs: {} ```{} vs {} ```{}\n  english:     {}\n  translation: {}",
                 i + 1,
@@ -47,7 +53,11 @@ fn compare_pair(english: &[Block], translation: &[Block]) -> Result<(), String> 
         }
     }
     if en.len() != tr.len() {
-        let (more, extra) = if en.len() > tr.len() { ("english", en[tr.len()]) } else { ("translation", tr[en.len()]) };
+        let (more, extra) = if en.len() > tr.len() {
+            ("english", en[tr.len()])
+        } else {
+            ("translation", tr[en.len()])
+        };
         return Err(format!(
             "{} command/manifest blocks in English, {} in the translation; the first one only the {more} has: {} ```{}\n  {}",
             en.len(),
@@ -63,8 +73,10 @@ fn compare_pair(english: &[Block], translation: &[Block]) -> Result<(), String> 
 #[test]
 fn every_translation_has_its_english_pairs_blocks() {
     let root = docs::root();
-    let translations: Vec<String> =
-        docs::markdown_files(&root).into_iter().filter(|f| docs::is_translation(f)).collect();
+    let translations: Vec<String> = docs::markdown_files(&root)
+        .into_iter()
+        .filter(|f| docs::is_translation(f))
+        .collect();
     let mut failures = Vec::new();
     if !translations.iter().any(|f| f == "README.zh-CN.md") {
         failures.push("README.zh-CN.md is missing: the seed's readers are Chinese".to_owned());
@@ -80,19 +92,32 @@ fn every_translation_has_its_english_pairs_blocks() {
             failures.push(format!("{tr} against {en}: {e}"));
         }
     }
-    println!("translations: {} checked, {} out of step", translations.len(), failures.len());
+    println!(
+        "translations: {} checked, {} out of step",
+        translations.len(),
+        failures.len()
+    );
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
 }
 
 #[test]
 fn a_changed_command_is_caught_and_comments_are_not() {
-    let en = blocks::parse("a.md", "```sh\nkubectl apply -k deploy/   # apply\n```\n\n```text\ndiagram\n```\n");
-    let same = blocks::parse("a.zh-CN.md", "```sh\n# 注释\nkubectl apply -k deploy/   # 应用\n```\n\n```text\n图\n```\n");
+    let en = blocks::parse(
+        "a.md",
+        "```sh\nkubectl apply -k deploy/   # apply\n```\n\n```text\ndiagram\n```\n",
+    );
+    let same = blocks::parse(
+        "a.zh-CN.md",
+        "```sh\n# 注释\nkubectl apply -k deploy/   # 应用\n```\n\n```text\n图\n```\n",
+    );
     compare_pair(&en, &same).unwrap();
     let changed = blocks::parse("a.zh-CN.md", "```sh\nkubectl apply -k deploy/overlays/x\n```\n");
     let e = compare_pair(&en, &changed).unwrap_err();
     assert!(e.contains("a.md:1 ```sh vs a.zh-CN.md:1 ```sh"), "{e}");
     assert!(e.contains("translation: kubectl apply -k deploy/overlays/x"), "{e}");
     let e = compare_pair(&en, &[]).unwrap_err();
-    assert!(e.starts_with("1 command/manifest blocks in English, 0 in the translation"), "{e}");
+    assert!(
+        e.starts_with("1 command/manifest blocks in English, 0 in the translation"),
+        "{e}"
+    );
 }

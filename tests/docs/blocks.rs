@@ -121,9 +121,15 @@ mod tests {
         let text = "text\n<!-- example: cluster -->\n```sh\nkubectl get pods\n```\n\n- item\n\n  ```console\n  $ curl -s x\n    indented output\n  ```\n````markdown\n```sh\ninner\n```\n````\n";
         let b = parse("f.md", text);
         assert_eq!(b.len(), 3, "{b:?}");
-        assert_eq!((b[0].line, b[0].info.as_str(), b[0].marker.as_deref()), (3, "sh", Some("cluster")));
+        assert_eq!(
+            (b[0].line, b[0].info.as_str(), b[0].marker.as_deref()),
+            (3, "sh", Some("cluster"))
+        );
         assert_eq!(b[0].lines, ["kubectl get pods"]);
-        assert_eq!((b[1].line, b[1].info.as_str(), b[1].marker.as_deref()), (9, "console", None));
+        assert_eq!(
+            (b[1].line, b[1].info.as_str(), b[1].marker.as_deref()),
+            (9, "console", None)
+        );
         assert_eq!(b[1].lines, ["$ curl -s x", "  indented output"]);
         assert_eq!(b[1].line_of(1), 11);
         assert_eq!((b[2].info.as_str(), b[2].lines.len()), ("markdown", 3));

@@ -15,17 +15,17 @@ use regex::Regex;
 
 /// What varies from run to run: (what it is, pattern, placeholder).
 pub const VARIES: &[(&str, &str, &str)] = &[
-    (
-        "a UTC timestamp",
-        r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z",
-        "<time>",
-    ),
+    ("a UTC timestamp", r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z", "<time>"),
     (
         "the git revision",
         r#"(revision(?:":"|="))[^"]*""#,
         r#"${1}<revision>""#,
     ),
-    ("the compiler's version", r#"(rustc(?:":"|="))[^"]*""#, r#"${1}<rustc>""#),
+    (
+        "the compiler's version",
+        r#"(rustc(?:":"|="))[^"]*""#,
+        r#"${1}<rustc>""#,
+    ),
     (
         "a measured duration (one with a fraction: latencies, elapsed times)",
         r"\b\d+\.\d+(ns|µs|us|ms|s)\b",
@@ -94,7 +94,9 @@ pub fn compare(expected: &[(usize, String)], actual: &str, command_line: usize) 
                 None => {
                     return Err(Mismatch {
                         line: *line,
-                        what: format!("expected, after the elided lines: {shown}\n  actual: no such line in the rest of the output"),
+                        what: format!(
+                        "expected, after the elided lines: {shown}\n  actual: no such line in the rest of the output"
+                    ),
                     })
                 }
             }
@@ -120,7 +122,10 @@ pub fn compare(expected: &[(usize, String)], actual: &str, command_line: usize) 
         let after = expected.last().map_or(command_line, |(l, _)| *l);
         return Err(Mismatch {
             line: after,
-            what: format!("the output goes on past the shown lines: {}", raw_line(actual, a, act[a])),
+            what: format!(
+                "the output goes on past the shown lines: {}",
+                raw_line(actual, a, act[a])
+            ),
         });
     }
     if !actual.is_empty() && !actual.ends_with('\n') {
@@ -161,7 +166,12 @@ mod tests {
         compare(&shown, "a\nb\nc\nx 2.001s p50=1.500ms\ntail end\n", 9).unwrap();
         compare(&lines(&["v"]), "v\n", 9).unwrap();
         compare(&[], "", 9).unwrap();
-        compare(&lines(&["{\"revision\":\"9b145f6a1c2d\"}"]), "{\"revision\":\"unknown\"}\n", 9).unwrap();
+        compare(
+            &lines(&["{\"revision\":\"9b145f6a1c2d\"}"]),
+            "{\"revision\":\"unknown\"}\n",
+            9,
+        )
+        .unwrap();
     }
 
     #[test]
@@ -170,9 +180,15 @@ mod tests {
         assert_eq!(e.line, 11);
         assert_eq!(e.what, "expected: b\n  actual:   c");
         let e = compare(&lines(&["a"]), "a\nmore\n", 9).unwrap_err();
-        assert_eq!((e.line, e.what.as_str()), (10, "the output goes on past the shown lines: more"));
+        assert_eq!(
+            (e.line, e.what.as_str()),
+            (10, "the output goes on past the shown lines: more")
+        );
         let e = compare(&lines(&["a", "b"]), "a\n", 9).unwrap_err();
-        assert_eq!((e.line, e.what.as_str()), (11, "expected: b\n  actual:   (the output ended)"));
+        assert_eq!(
+            (e.line, e.what.as_str()),
+            (11, "expected: b\n  actual:   (the output ended)")
+        );
         let e = compare(&lines(&["custom metrics"]), "custom metrics", 9).unwrap_err();
         assert!(e.what.starts_with("the output has no final newline"), "{}", e.what);
         let e = compare(&lines(&["…", "z"]), "a\nb\n", 9).unwrap_err();

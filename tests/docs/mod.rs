@@ -37,5 +37,7 @@ pub fn markdown_files(root: &Path) -> Vec<String> {
 /// Whether `file` is a translation (`X.zh-CN.md`): its blocks are held equal
 /// to its English pair's by tests/docs_translations.rs, not run again.
 pub fn is_translation(file: &str) -> bool {
-    file.trim_end_matches(".md").rsplit_once('.').is_some_and(|(_, lang)| lang.contains('-'))
+    file.trim_end_matches(".md")
+        .rsplit_once('.')
+        .is_some_and(|(_, lang)| lang.contains('-'))
 }

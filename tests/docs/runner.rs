@@ -44,7 +44,7 @@ impl Machine {
     pub fn run(&self, block: &Block) -> Result<(), String> {
         let steps = steps(block)?;
         let mut server: Option<Server> = None;
-        if !steps.first().is_some_and(|s| server_args(&s.command).is_some()) && talks_to_server(block) {
+        if steps.first().is_none_or(|s| server_args(&s.command).is_none()) && talks_to_server(block) {
             server = Some(Server::start(&self.bin, &[]).map_err(|e| format!("{}: {e}", block.at()))?);
         }
         for step in &steps {
@@ -58,7 +58,8 @@ impl Machine {
                 continue;
             }
             let port = server.as_ref().map(|s| s.port);
-            self.run_step(step, port).map_err(|e| format!("{at}: `{}`: {e}", first_line(&step.command)))?;
+            self.run_step(step, port)
+                .map_err(|e| format!("{at}: `{}`: {e}", first_line(&step.command)))?;
         }
         if let Some(s) = server {
             s.stop().map_err(|e| format!("{}: {e}", block.at()))?;
@@ -93,7 +94,11 @@ impl Machine {
     /// `command` under `bash -o pipefail`, stdout and stderr together, in
     /// its own process group (killed whole at the limit).
     fn bash(&self, command: &str) -> Result<(std::process::ExitStatus, String), String> {
-        let path = format!("{}:{}", self.bin_dir.display(), std::env::var("PATH").unwrap_or_default());
+        let path = format!(
+            "{}:{}",
+            self.bin_dir.display(),
+            std::env::var("PATH").unwrap_or_default()
+        );
         let mut child = Command::new("bash")
             .args(["-o", "pipefail", "-c", &format!("exec 2>&1\n{command}")])
             .current_dir(&self.root)
@@ -276,7 +281,16 @@ fn replace_whole_port(text: &str, from: &str, to: &str) -> String {
 /// The cluster and container tools: a block that runs one needs a cluster,
 /// Docker or a registry, which this machine does not have.
 pub const CLUSTER_TOOLS: &[&str] = &[
-    "kubectl", "helm", "kind", "minikube", "docker", "podman", "buildah", "crictl", "ctr", "kustomize",
+    "kubectl",
+    "helm",
+    "kind",
+    "minikube",
+    "docker",
+    "podman",
+    "buildah",
+    "crictl",
+    "ctr",
+    "kustomize",
 ];
 
 /// The cluster tools `block` runs.
@@ -305,7 +319,10 @@ mod tests {
 
     #[test]
     fn server_starts_and_ports() {
-        assert_eq!(server_args("cargo run --release").unwrap().unwrap(), Vec::<String>::new());
+        assert_eq!(
+            server_args("cargo run --release").unwrap().unwrap(),
+            Vec::<String>::new()
+        );
         assert_eq!(
             server_args("cargo run --release -- --error-ratio 0.1 --listen 0.0.0.0:3000 --log-requests")
                 .unwrap()

@@ -85,10 +85,12 @@ pub fn programs(command: &str) -> Vec<String> {
     let code: String = command.lines().map(strip_comment).collect::<Vec<_>>().join(" ");
     let mut out = Vec::new();
     for segment in code.split(['|', ';', '&', '(', '`', '\n']) {
-        let words = segment.split_whitespace().map(|w| w.trim_matches(|c| c == '"' || c == '\'' || c == '$'));
+        let words = segment
+            .split_whitespace()
+            .map(|w| w.trim_matches(|c| c == '"' || c == '\'' || c == '$'));
+        let mut words = words;
         let program = words
-            .filter(|w| !w.is_empty() && !w.contains('=') && !matches!(*w, "xargs" | "exec" | "time" | "sudo" | "\\"))
-            .next();
+            .find(|w| !w.is_empty() && !w.contains('=') && !matches!(*w, "xargs" | "exec" | "time" | "sudo" | "\\"));
         if let Some(p) = program {
             out.push(p.to_owned());
         }
@@ -119,11 +121,17 @@ mod tests {
 
     #[test]
     fn console_steps_and_programs() {
-        let b = &parse("f.md", "```console\n$ curl -s x   # note\nout 1\nout 2\n$ a \\\n  --b\n```\n")[0];
+        let b = &parse(
+            "f.md",
+            "```console\n$ curl -s x   # note\nout 1\nout 2\n$ a \\\n  --b\n```\n",
+        )[0];
         let s = steps(b).unwrap();
         assert_eq!(s.len(), 2);
         assert_eq!((s[0].line, s[0].command.as_str()), (2, "curl -s x   # note"));
-        assert_eq!(s[0].expected.as_ref().unwrap(), &[(3, "out 1".to_owned()), (4, "out 2".to_owned())]);
+        assert_eq!(
+            s[0].expected.as_ref().unwrap(),
+            &[(3, "out 1".to_owned()), (4, "out 2".to_owned())]
+        );
         assert_eq!(s[1].command, "a \\\n  --b");
         assert_eq!(
             programs(r#"NS="$(kubectl config view)"; kubectl get --raw / | jq -r '.x' # kind"#),
