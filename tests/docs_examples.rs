@@ -48,6 +48,9 @@
 //! blocks equal to their English pair's. docs/CONTRIBUTING-docs.md says the
 //! same for writers.
 //!
+//! A runnable block whose tools (`promtool`, `curl`, …) are not installed is
+//! not run, loudly, outside CI; in CI (`CI` set) it runs and fails.
+//!
 //! The test prints one line: how many examples ran, how many are
 //! cluster-only, how many manual; every failure names `file:line`, the
 //! shown and the real line, and the whole real output.
@@ -162,8 +165,10 @@ fn every_runnable_example_runs_and_shows_its_real_output() {
         "kubectl is required in CI"
     );
 
+    let in_ci = std::env::var_os("CI").is_some();
     let mut failures = Vec::new();
     let mut to_run = Vec::new();
+    let mut lacking = Vec::new();
     let (mut cluster, mut manual) = (Vec::new(), Vec::new());
     for file in docs::markdown_files(&root).iter().filter(|f| !docs::is_translation(f)) {
         for block in blocks::read(&root, file) {
@@ -177,7 +182,10 @@ fn every_runnable_example_runs_and_shows_its_real_output() {
                 continue;
             }
             match plan(&block) {
-                Ok(Plan::Run) => to_run.push(block),
+                Ok(Plan::Run) => match machine.missing_programs(&block) {
+                    missing if missing.is_empty() || in_ci => to_run.push(block),
+                    missing => lacking.push(format!("{} (needs {})", block.at(), missing.join(", "))),
+                },
                 Ok(Plan::Cluster(tools)) => {
                     if has_kubectl {
                         if let Err(e) = check_offline(&machine, &block) {
@@ -216,9 +224,13 @@ fn every_runnable_example_runs_and_shows_its_real_output() {
     for m in &manual {
         println!("not run, manual: {m}");
     }
+    for l in &lacking {
+        eprintln!("\n!!!!! NOT RUN, a tool is missing (CI installs it): {l} !!!!!\n");
+    }
     let count = format!(
-        "docs examples: {ran} of {} runnable ran and matched, {} cluster-only (not run{}), {} manual (not run), {} failed",
-        to_run.len(),
+        "docs examples: {ran} of {} runnable ran and matched{}, {} cluster-only (not run{}), {} manual (not run), {} failed",
+        to_run.len() + lacking.len(),
+        if lacking.is_empty() { String::new() } else { format!(" ({} not run: a tool is missing)", lacking.len()) },
         cluster.len(),
         if has_kubectl { "; paths checked, kustomize rendered" } else { "; kubectl missing: not checked" },
         manual.len(),

@@ -143,7 +143,10 @@ pub fn compare(expected: &[(usize, String)], actual: &str, command_line: usize) 
 
 /// The real (not normalised) line `i` of `actual`, falling back to `norm`.
 fn raw_line<'a>(actual: &'a str, i: usize, norm: &'a str) -> &'a str {
-    actual.lines().nth(i).unwrap_or(norm)
+    match actual.lines().nth(i).unwrap_or(norm) {
+        "" => "(an empty line)",
+        line => line,
+    }
 }
 
 /// A shown line as a whole-line pattern: `…` matches any text.

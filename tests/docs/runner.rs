@@ -40,6 +40,32 @@ impl Machine {
         }
     }
 
+    /// The programs `block` runs that are not installed here (`cargo run`
+    /// and `custom-metrics-app` are the binary under test).
+    pub fn missing_programs(&self, block: &Block) -> Vec<String> {
+        let Ok(steps) = steps(block) else { return Vec::new() };
+        let mut missing: Vec<String> = steps
+            .iter()
+            .filter(|s| server_args(&s.command).is_none())
+            .flat_map(|s| programs(&s.command))
+            .filter(|p| {
+                let path = format!(
+                    "{}:{}",
+                    self.bin_dir.display(),
+                    std::env::var("PATH").unwrap_or_default()
+                );
+                !Command::new("bash")
+                    .args(["-c", "command -v \"$0\" >/dev/null", p])
+                    .env("PATH", path)
+                    .status()
+                    .is_ok_and(|s| s.success())
+            })
+            .collect();
+        missing.sort();
+        missing.dedup();
+        missing
+    }
+
     /// Runs every step of `block`; `Err` says where and how it failed.
     pub fn run(&self, block: &Block) -> Result<(), String> {
         let steps = steps(block)?;
