@@ -9,6 +9,14 @@
 //!   else               →  ceil(ratio × ready pods)
 //!
 //! then the largest proposal over the metrics, clamped to [min, max].
+//!
+//! And for `External` metrics with `AverageValue` targets (what KEDA's HPA
+//! uses for a trigger with metricType AverageValue; GetExternalPerPodMetricReplicas):
+//!
+//!   usage  = Σ metric values in milli            (KEDA serves one)
+//!   ratio  = usage / (target × current replicas)
+//!   |1 − ratio| ≤ 0.1  →  current replicas
+//!   else               →  ceil(usage / target)
 //! Not modelled: unready or missing pods, and `behavior` (stabilization
 //! windows and rate policies act over time, after this calculation).
 
@@ -55,6 +63,23 @@ pub fn replicas_for_metric(values: &[i64], target: i64, current: u32) -> u32 {
     (ratio * values.len() as f64).ceil() as u32
 }
 
+/// One External metric's proposal with an `AverageValue` target: `values`
+/// (milli, as served) against `target` (milli per replica), with
+/// `current` replicas (the scale target's status, not the ready pods).
+pub fn replicas_for_external_per_pod(values: &[i64], target: i64, current: u32) -> u32 {
+    let usage: i64 = values.iter().sum();
+    let ratio = usage as f64 / (target as f64 * f64::from(current));
+    if (1.0 - ratio).abs() <= TOLERANCE {
+        return current;
+    }
+    (usage as f64 / target as f64).ceil() as u32
+}
+
+/// The External usage ratio, for the report.
+pub fn external_usage_ratio(values: &[i64], target: i64, current: u32) -> f64 {
+    values.iter().sum::<i64>() as f64 / (target as f64 * f64::from(current))
+}
+
 /// The usage ratio of one metric, for the report.
 pub fn usage_ratio(values: &[i64], target: i64) -> f64 {
     (values.iter().sum::<i64>() / values.len() as i64) as f64 / target as f64
@@ -96,6 +121,24 @@ mod tests {
         // Integer milli averaging: (50 + 80 + 30) / 3 → 53333 m, and
         // 53333 / 80000 × 3 = 1.9999875 → 2 (ratio 0.667, outside the tolerance).
         assert_eq!(replicas_for_metric(&[50_000, 80_000, 30_000], milli("80"), 3), 2);
+    }
+
+    #[test]
+    fn external_proposals_follow_the_controller() {
+        let t = milli("500");
+        // A total of 1800/s over 3 replicas: ratio 1.2 → ceil(1800 / 500) = 4,
+        // what the Pods metric gives for 600/s per pod.
+        assert_eq!(replicas_for_external_per_pod(&[1_800_000], t, 3), 4);
+        assert_eq!(replicas_for_metric(&[900_000, 600_000, 300_000], t, 3), 4);
+        // Within the tolerance of the current replicas' capacity: no change.
+        assert_eq!(replicas_for_external_per_pod(&[1_620_000], t, 3), 3);
+        // Nothing: ceil(0) = 0, which the bounds lift to the minimum.
+        assert_eq!(replicas_for_external_per_pod(&[0], t, 3), 0);
+        assert_eq!(desired(&[0], 1, 10), 1);
+        // 160 °C over 3 pods against 80 per pod: exactly 2, as the Pods
+        // metric's integer average gives (53333 m → 1.9999875 → 2).
+        assert_eq!(replicas_for_external_per_pod(&[160_000], milli("80"), 3), 2);
+        assert!((external_usage_ratio(&[160_000], milli("80"), 3) - 2.0 / 3.0).abs() < 1e-12);
     }
 
     #[test]
