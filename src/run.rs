@@ -52,12 +52,6 @@ pub fn main() {
             std::process::exit(1);
         }
     };
-    // Before the start-up line: whoever reads it as "started" may send
-    // SIGTERM at once, and must get the graceful exit, not the default kill.
-    if let Err(e) = watch_signals(shutdown.clone()) {
-        eprintln!("error: cannot install signal handlers: {e}");
-        std::process::exit(1);
-    }
     eprintln!(
         "custom-metrics-app {} listening on {} with {} worker(s); temperature source: {}",
         env!("CARGO_PKG_VERSION"),
@@ -75,6 +69,10 @@ pub fn main() {
             std::process::exit(1);
         }
     };
+    if let Err(e) = watch_signals(shutdown.clone()) {
+        eprintln!("error: cannot install signal handlers: {e}");
+        std::process::exit(1);
+    }
     if let Err(e) = server.run(app.clone(), shutdown) {
         eprintln!("error: {e}");
         std::process::exit(1);

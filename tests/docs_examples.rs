@@ -13,18 +13,20 @@
 //!   lines (the rest of that line is a comment for the reader). Timestamps,
 //!   revisions, the compiler version, fractional durations (latencies,
 //!   elapsed times), loadgen's progress counts, late counts and per-stage
-//!   completions vary by themselves: see
-//!   `VARIES` in tests/docs/compare.rs, the one list of them.
+//!   completions vary by themselves: see `VARIES` in tests/docs/compare.rs,
+//!   the one list of them.
 //! - ```` ```sh ````: commands whose output is not shown; each must exit 0.
 //! - Each command runs under `bash -o pipefail` in the repository root, on
 //!   its own (variables do not carry over), with `custom-metrics-app` on
 //!   `PATH` as the binary under test and `CMA_TEMPERATURE_SOURCE=simulated`.
-//! - `cargo run [--release] [-- ARGS]` or `custom-metrics-app ARGS` (not
-//!   `loadgen`) starts the server: the test-built binary with ARGS on a free
-//!   loopback port, stopped with SIGTERM at the end of the block (it must
+//! - `cargo run [--release] [-- ARGS]` or `custom-metrics-app ARGS`, with
+//!   ARGS flags only (no subcommand such as `loadgen`, no `--help`), starts
+//!   the server: the test-built binary with ARGS on a free loopback port, stopped with SIGTERM at the end of the block (it must
 //!   exit 0). A block that mentions `localhost:3000` or `127.0.0.1:3000`
 //!   without starting one gets a fresh default server. `3000` in commands
 //!   becomes the real port, and the real port in the output becomes `3000`.
+//!   `cargo run [--release] -- SUBCOMMAND …` runs as `custom-metrics-app
+//!   SUBCOMMAND …` (the test build; the test does not call cargo).
 //! - No example is shortened: the longest, the README's 12 s and 15 s
 //!   loadgen runs and the 15 s one of experiments.md, run as written, two
 //!   blocks at a time.
@@ -35,21 +37,28 @@
 //! - `<!-- example: cluster -->`: needs Kubernetes, Docker or a registry.
 //!   Not run; the block must really use one of `CLUSTER_TOOLS` (so the
 //!   marker cannot hide a runnable example), every file it passes to `-f`
-//!   or `-k` and every script it runs must exist, and every `kubectl apply|delete -k DIR` must render with
-//!   `kubectl kustomize DIR` offline.
+//!   or `-k` and every script it runs must exist, and every `kubectl
+//!   apply|delete -k DIR` must render with `kubectl kustomize DIR` offline.
 //! - `<!-- example: manual: REASON -->`: can run on one machine but not in
 //!   this test (the test suite itself, minutes-long benchmarks against other
 //!   servers). Not run; listed with its reason.
 //!
 //! An unmarked block that runs a cluster tool, or a cargo command other
 //! than `cargo run`, fails with the marker to add; so does an untagged
-//! block that starts with `$ ` (a transcript must say ```console). Translations
-//! (`*.zh-CN.md`) are not run: tests/docs_translations.rs holds their
-//! blocks equal to their English pair's. docs/CONTRIBUTING-docs.md says the
+//! block that starts with `$ ` (a transcript must say ```console).
+//! Translations (`*.zh-CN.md`) are not run: tests/docs_translations.rs holds
+//! their blocks equal to their English pair's. docs/CONTRIBUTING-docs.md says the
 //! same for writers.
 //!
 //! A runnable block whose tools (`promtool`, `curl`, …) are not installed is
 //! not run, loudly, outside CI; in CI (`CI` set) it runs and fails.
+//!
+//! Why not trycmd/snapbox: trycmd runs a `console` block's commands itself,
+//! without a shell (no pipes, `;`, `$(…)` or `&`, which the docs use), and
+//! cannot start the server first or give each block its own port; its
+//! `...`/`[..]` wildcards would also show in the rendered docs. This harness
+//! reads the same blocks, and keeps `…`, which readers already take as
+//! "elided".
 //!
 //! The test prints one line: how many examples ran, how many are
 //! cluster-only, how many manual; every failure names `file:line`, the

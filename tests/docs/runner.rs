@@ -94,9 +94,10 @@ impl Machine {
     }
 
     fn run_step(&self, step: &Step, port: Option<u16>) -> Result<(), String> {
+        let command = binary_command(&step.command);
         let command = match port {
-            Some(p) => swap_port(&step.command, "3000", &p.to_string()),
-            None => step.command.clone(),
+            Some(p) => swap_port(&command, "3000", &p.to_string()),
+            None => command,
         };
         let (status, output) = self.bash(&command)?;
         let output = match port {
@@ -183,12 +184,40 @@ impl Server {
         // Keep draining stderr so the server never blocks on a full pipe.
         std::thread::spawn(move || for _ in lines {});
         match port {
-            Some(port) => Ok(Server { child, port }),
+            Some(port) => {
+                let server = Server { child, port };
+                server.await_signal_handlers()?;
+                Ok(server)
+            }
             None => {
                 let _ = child.kill();
                 let status = child.wait().map(|s| s.to_string()).unwrap_or_default();
                 Err(format!("the server did not start ({status}): {first}"))
             }
+        }
+    }
+
+    /// Waits for the server's `signals` thread. The start-up line is printed
+    /// before the signal handlers are installed, and a SIGTERM in between
+    /// kills the process outright; the thread is spawned once they are, so
+    /// from then on a SIGTERM gets the graceful exit. (A request would tell
+    /// as much, but it would show in the block's `/metrics`.)
+    fn await_signal_handlers(&self) -> Result<(), String> {
+        let tasks = format!("/proc/{}/task", self.child.id());
+        let start = Instant::now();
+        loop {
+            let named_signals = std::fs::read_dir(&tasks)
+                .into_iter()
+                .flatten()
+                .flatten()
+                .any(|t| std::fs::read_to_string(t.path().join("comm")).is_ok_and(|c| c.trim() == "signals"));
+            if named_signals {
+                return Ok(());
+            }
+            if start.elapsed() > Duration::from_secs(10) {
+                return Err("the server printed its start-up line but started no `signals` thread in 10 s".into());
+            }
+            std::thread::sleep(Duration::from_millis(5));
         }
     }
 
@@ -230,8 +259,9 @@ fn wait_or_kill(child: &mut Child, limit: Duration) -> Result<std::process::Exit
 }
 
 /// `Some(args)` when `command` starts the server (`cargo run [--release]
-/// [-- ARGS]` or `custom-metrics-app ARGS`, not `loadgen`/`--help`/`--version`);
-/// `Some(Err)` for a `cargo run` this harness cannot take as a server start.
+/// [-- ARGS]` or `custom-metrics-app ARGS`, where ARGS are flags, not a
+/// subcommand such as `loadgen`, nor `--help`/`--version`); `Some(Err)` for
+/// a `cargo run` this harness does not know.
 pub fn server_args(command: &str) -> Option<Result<Vec<String>, String>> {
     let words: Vec<&str> = strip_comment(command).split_whitespace().collect();
     let args: Vec<&str> = match words.as_slice() {
@@ -241,19 +271,19 @@ pub fn server_args(command: &str) -> Option<Result<Vec<String>, String>> {
                 None => (rest, &[][..]),
             };
             if let Some(f) = cargo_flags.iter().find(|f| !matches!(**f, "--release" | "--locked")) {
-                return Some(Err(format!("`cargo run {f}` is not a server start the harness knows")));
+                return Some(Err(format!("`cargo run {f}` is not a command the harness knows")));
             }
             args.to_vec()
         }
-        ["custom-metrics-app", rest @ ..]
-            if !rest
-                .first()
-                .is_some_and(|a| matches!(*a, "loadgen" | "--help" | "-h" | "--version" | "-V")) =>
-        {
-            rest.to_vec()
-        }
+        ["custom-metrics-app", rest @ ..] => rest.to_vec(),
         _ => return None,
     };
+    let serves = args
+        .first()
+        .is_none_or(|a| a.starts_with('-') && !matches!(*a, "--help" | "-h" | "--version" | "-V"));
+    if !serves {
+        return None;
+    }
     let mut kept = Vec::new();
     let mut skip_next = false;
     for a in args {
@@ -266,6 +296,20 @@ pub fn server_args(command: &str) -> Option<Result<Vec<String>, String>> {
         }
     }
     Some(Ok(kept))
+}
+
+/// `cargo run [--release] -- SUBCOMMAND …` as the binary under test runs
+/// it (`custom-metrics-app SUBCOMMAND …`); other commands as they are.
+fn binary_command(command: &str) -> String {
+    let trimmed = command.trim_start();
+    if let Some(rest) = trimmed.strip_prefix("cargo run") {
+        if let Some((flags, args)) = rest.split_once(" -- ") {
+            if flags.split_whitespace().all(|f| matches!(f, "--release" | "--locked")) {
+                return format!("custom-metrics-app {args}");
+            }
+        }
+    }
+    command.to_owned()
 }
 
 /// Whether the block addresses the server at the docs' port.
@@ -357,6 +401,17 @@ mod tests {
         );
         assert!(server_args("cargo run --example x").unwrap().is_err());
         assert!(server_args("custom-metrics-app loadgen --url=x").is_none());
+        assert!(server_args("custom-metrics-app doctor").is_none());
+        assert!(server_args("cargo run --release -- --version").is_none());
+        assert_eq!(
+            server_args("custom-metrics-app --workers 1").unwrap().unwrap(),
+            ["--workers", "1"]
+        );
+        assert_eq!(
+            binary_command("cargo run --release -- doctor --url x"),
+            "custom-metrics-app doctor --url x"
+        );
+        assert_eq!(binary_command("curl -s x"), "curl -s x");
         assert!(server_args("curl -s localhost:3000/").is_none());
         assert_eq!(
             swap_port("curl localhost:3000/ http://127.0.0.1:30000/", "3000", "41234"),
