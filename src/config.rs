@@ -12,6 +12,7 @@ use std::time::Duration;
 use clap::{Parser, Subcommand};
 
 use crate::app::{parse_delay, parse_ratio, parse_threads, AppOptions, DelayRange, ErrorRatio, LogFormat};
+use crate::check::CheckArgs;
 use crate::http::Limits;
 use crate::loadgen::LoadgenArgs;
 use crate::server::{ServerConfig, Timeouts};
@@ -23,7 +24,8 @@ use crate::temperature::{HwmonSelector, SourceChoice, TemperatureConfig, Thermal
 /// (Prometheus text format), `/healthz`, `/readyz`, and for experiments
 /// `/status/{code}`, `/delay/{duration}`, `/work/{duration}`,
 /// `POST /readyz/disable|enable` and `/version`.
-/// `custom-metrics-app loadgen --help` describes the load generator.
+/// `custom-metrics-app loadgen --help` describes the load generator,
+/// `custom-metrics-app check --help` the self-test.
 // Without a subcommand the flags configure the server, exactly as before the
 // subcommand existed; server flags before `loadgen` are an error rather than
 // silently ignored (`args_conflicts_with_subcommands`).
@@ -160,6 +162,8 @@ fn one_line(rendered: &str) -> String {
 pub enum Command {
     /// Send requests to a URL at a fixed rate for a fixed time, then print a summary.
     Loadgen(LoadgenArgs),
+    /// Check that a running app answers `/` and counts it on `/metrics` (the chart's `helm test`).
+    Check(CheckArgs),
 }
 
 /// The server's defaults, which the flags show and fall back to.
@@ -226,10 +230,10 @@ impl Cli {
             Err(e) => match e.kind() {
                 clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion => e.exit(),
                 _ => {
-                    let help = if args.get(1).is_some_and(|a| a == "loadgen") {
-                        "custom-metrics-app loadgen --help"
-                    } else {
-                        "--help"
+                    let help = match args.get(1).and_then(|a| a.to_str()) {
+                        Some("loadgen") => "custom-metrics-app loadgen --help",
+                        Some("check") => "custom-metrics-app check --help",
+                        _ => "--help",
                     };
                     eprintln!("{} (see {help})", one_line(&e.render().to_string()));
                     std::process::exit(2);

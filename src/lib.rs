@@ -53,6 +53,8 @@
 #[allow(missing_docs)]
 mod app;
 #[allow(missing_docs)]
+mod check;
+#[allow(missing_docs)]
 mod config;
 #[allow(missing_docs)]
 mod http;

@@ -1,7 +1,8 @@
 //! The binary's whole life: parse flags, build the app, serve until SIGTERM
 //! or SIGINT, drain, exit 0; or, for `custom-metrics-app loadgen ...`, run
-//! the load generator. `src/main.rs` only calls [`main`], so what the
-//! binary needs from the library stays inside it.
+//! the load generator, and for `custom-metrics-app check ...` the self-test.
+//! `src/main.rs` only calls [`main`], so what the binary needs from the
+//! library stays inside it.
 
 use std::sync::Arc;
 
@@ -14,8 +15,10 @@ use crate::temperature::{build_source, ChangeLog};
 /// serve or run `loadgen`; exits the process on any error.
 pub fn main() {
     let cli = Cli::parse_or_exit(std::env::args_os());
-    if let Some(Command::Loadgen(args)) = &cli.command {
-        std::process::exit(crate::loadgen::run(args));
+    match &cli.command {
+        Some(Command::Loadgen(args)) => std::process::exit(crate::loadgen::run(args)),
+        Some(Command::Check(args)) => std::process::exit(crate::check::run(args)),
+        None => {}
     }
     let config = cli.server_config();
     // One counter shard per worker thread: no more for a scrape to sum.
