@@ -45,7 +45,9 @@
 //!
 //! An unmarked block that runs a cluster tool, or a cargo command other
 //! than `cargo run`, fails with the marker to add; so does an untagged
-//! block that starts with `$ ` (a transcript must say ```console).
+//! block that starts with `$ ` (a transcript must say ```console), and, in
+//! every file, translations included, a closing fence with text after it
+//! (it closes nothing: GitHub renders the rest of the page as code).
 //! Translations (`*.zh-CN.md`) are not run: tests/docs_translations.rs holds
 //! their blocks equal to their English pair's. docs/CONTRIBUTING-docs.md says the
 //! same for writers.
@@ -72,7 +74,7 @@ use std::sync::Mutex;
 
 use docs::blocks::{self, Block};
 use docs::runner::{cluster_tools, Machine, CLUSTER_TOOLS};
-use docs::transcript::{programs, steps};
+use docs::transcript::{programs, steps, strip_comment};
 
 /// What the harness does with a block.
 #[derive(Debug, PartialEq)]
@@ -130,7 +132,9 @@ fn check_offline(machine: &Machine, block: &Block) -> Result<(), String> {
     // `deploy/NAME` is kubectl's resource syntax, not a path).
     let given = regex::Regex::new(r"-[fk][ =]((?:deploy|scripts|tests|docs|benches)/[A-Za-z0-9_./-]*)").unwrap();
     let run = regex::Regex::new(r#"(?:^|[\s"'(=])((?:scripts|tests|benches)/[A-Za-z0-9_./-]*)"#).unwrap();
-    let text = block.lines.join("\n");
+    // Comments name paths and commands too ("kustomize route: kubectl delete -k …").
+    let text: Vec<&str> = block.lines.iter().map(|l| strip_comment(l)).collect();
+    let text = text.join("\n");
     for cap in given.captures_iter(&text).chain(run.captures_iter(&text)) {
         let path = cap[1].trim_end_matches('.');
         // `kubectl logs -f deploy/NAME` follows a resource: no file.
@@ -179,8 +183,15 @@ fn every_runnable_example_runs_and_shows_its_real_output() {
     let mut to_run = Vec::new();
     let mut lacking = Vec::new();
     let (mut cluster, mut manual) = (Vec::new(), Vec::new());
-    for file in docs::markdown_files(&root).iter().filter(|f| !docs::is_translation(f)) {
-        for block in blocks::read(&root, file) {
+    for file in docs::markdown_files(&root) {
+        let blocks = blocks::read(&root, &file);
+        failures.extend(blocks.iter().filter_map(|b| b.false_close).map(|line| {
+            format!("{file}:{line}: text after a closing fence: the block does not end there (GitHub shows what follows as code); put the text on a line of its own")
+        }));
+        if docs::is_translation(&file) {
+            continue;
+        }
+        for block in blocks {
             if !block.is_command() {
                 if block.lines.first().is_some_and(|l| l.starts_with("$ ")) {
                     failures.push(format!(

@@ -22,6 +22,10 @@ pub struct Block {
     /// The content, without the fence's own indentation (blocks inside
     /// list items are indented).
     pub lines: Vec<String>,
+    /// The file line of a content line that looks like the closing fence
+    /// with text after it (```` ``` text ````): not a closing fence, so the
+    /// block runs on past it, and GitHub shows the prose after it as code.
+    pub false_close: Option<usize>,
 }
 
 impl Block {
@@ -62,16 +66,21 @@ pub fn parse(file: &str, text: &str) -> Vec<Block> {
         while end < lines.len() && !closes(lines[end], &fence) {
             end += 1;
         }
-        let content = lines[i + 1..end.min(lines.len())]
+        let content: Vec<String> = lines[i + 1..end.min(lines.len())]
             .iter()
             .map(|l| strip_indent(l, indent).to_owned())
             .collect();
+        let false_close = content
+            .iter()
+            .position(|l| l.trim_start().starts_with(fence.as_str()) && !closes(l, &fence))
+            .map(|k| i + 2 + k);
         blocks.push(Block {
             file: file.to_owned(),
             line: i + 1,
             info,
             marker,
             lines: content,
+            false_close,
         });
         i = end + 1;
     }
@@ -133,5 +142,8 @@ mod tests {
         assert_eq!(b[1].lines, ["$ curl -s x", "  indented output"]);
         assert_eq!(b[1].line_of(1), 11);
         assert_eq!((b[2].info.as_str(), b[2].lines.len()), ("markdown", 3));
+        assert_eq!(b[0].false_close, None);
+        let run_on = parse("f.md", "```sh\na\n``` Prose\nmore\n```\n");
+        assert_eq!((run_on.len(), run_on[0].false_close), (1, Some(3)));
     }
 }
