@@ -21,8 +21,9 @@
 //!   `PATH` as the binary under test and `CMA_TEMPERATURE_SOURCE=simulated`.
 //! - `cargo run [--release] [-- ARGS]` or `custom-metrics-app ARGS`, with
 //!   ARGS flags only (no subcommand such as `loadgen`, no `--help`), starts
-//!   the server: the test-built binary with ARGS on a free loopback port, stopped with SIGTERM at the end of the block (it must
-//!   exit 0). A block that mentions `localhost:3000` or `127.0.0.1:3000`
+//!   the server: the test-built binary (or `CMA_DOCS_BIN`) with ARGS on a
+//!   free loopback port, stopped with SIGTERM at the end of the block (it
+//!   must exit 0). A block that mentions `localhost:3000` or `127.0.0.1:3000`
 //!   without starting one gets a fresh default server. `3000` in commands
 //!   becomes the real port, and the real port in the output becomes `3000`.
 //!   `cargo run [--release] -- SUBCOMMAND …` runs as `custom-metrics-app
@@ -164,10 +165,20 @@ fn check_offline(machine: &Machine, block: &Block) -> Result<(), String> {
     Ok(())
 }
 
+/// The binary the examples run: the test build, or the one `CMA_DOCS_BIN`
+/// names (`CMA_DOCS_BIN=target/release/custom-metrics-app` to see the
+/// figures of the docs' measured runs again).
+fn binary_under_test() -> std::path::PathBuf {
+    match std::env::var_os("CMA_DOCS_BIN") {
+        Some(bin) => std::fs::canonicalize(&bin).unwrap_or_else(|e| panic!("CMA_DOCS_BIN={bin:?}: {e}")),
+        None => env!("CARGO_BIN_EXE_custom-metrics-app").into(),
+    }
+}
+
 #[test]
 fn every_runnable_example_runs_and_shows_its_real_output() {
     let root = docs::root();
-    let machine = Machine::new(&root, std::path::Path::new(env!("CARGO_BIN_EXE_custom-metrics-app")));
+    let machine = Machine::new(&root, &binary_under_test());
     let has_kubectl = std::process::Command::new("kubectl")
         .arg("version")
         .arg("--client")
