@@ -9,7 +9,8 @@ use std::path::PathBuf;
 use std::str::FromStr;
 use std::time::Duration;
 
-use clap::{Parser, Subcommand};
+use clap::parser::ValueSource;
+use clap::{ArgMatches, CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
 
 use crate::app::{parse_delay, parse_ratio, parse_threads, AppOptions, DelayRange, ErrorRatio, LogFormat};
 use crate::check::CheckArgs;
@@ -125,6 +126,12 @@ pub struct Cli {
     #[arg(long, env = "CMA_SENSOR_INTERVAL", default_value_t = temperature().interval.as_secs_f64(), value_name = "SECONDS", value_parser = sensor_interval)]
     pub sensor_interval: f64,
 
+    /// Serve the experiment routes (/status/{code}, /delay/{duration}, /work/{duration}, POST /readyz/disable|enable)
+    /// and take --error-ratio, --delay and --work-threads; off answers those paths as unknown ones (`/`), for nodes
+    /// that only serve and measure.
+    #[arg(long, env = "CMA_EXPERIMENTS", value_enum, default_value_t = Switch::On, value_name = "on|off")]
+    pub experiments: Switch,
+
     /// Share of `/` requests answered 500, from 0 to 1, spread evenly (0.1: every tenth request).
     #[arg(long, env = "CMA_ERROR_RATIO", default_value_t = 0.0, value_name = "RATIO", value_parser = parse_ratio)]
     pub error_ratio: f64,
@@ -160,6 +167,52 @@ fn one_line(rendered: &str) -> String {
     } else {
         words.join(" ")
     }
+}
+
+/// A flag that is `on` or `off`.
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Switch {
+    On,
+    Off,
+}
+
+impl Switch {
+    pub fn is_on(self) -> bool {
+        self == Switch::On
+    }
+}
+
+/// The flags that only mean something with the experiment routes on.
+const EXPERIMENT_FLAGS: [(&str, &str); 3] = [
+    ("error_ratio", "--error-ratio (CMA_ERROR_RATIO)"),
+    ("delay", "--delay (CMA_DELAY)"),
+    ("work_threads", "--work-threads (CMA_WORK_THREADS)"),
+];
+
+/// With `--experiments off`, a flag of [`EXPERIMENT_FLAGS`] given on the
+/// command line or in the environment is an error, not silently ignored: the
+/// operator asked for two things that contradict each other.
+fn check_experiment_flags(cli: &Cli, matches: &ArgMatches) -> Result<(), String> {
+    if cli.command.is_some() || cli.experiments.is_on() {
+        return Ok(());
+    }
+    let given: Vec<&str> = EXPERIMENT_FLAGS
+        .iter()
+        .filter(|(id, _)| {
+            matches!(
+                matches.value_source(id),
+                Some(ValueSource::CommandLine | ValueSource::EnvVariable)
+            )
+        })
+        .map(|(_, flag)| *flag)
+        .collect();
+    if given.is_empty() {
+        return Ok(());
+    }
+    Err(format!(
+        "error: {} given with --experiments off (CMA_EXPERIMENTS): drop it, or turn the experiments on",
+        given.join(", ")
+    ))
 }
 
 /// What the binary does instead of serving.
@@ -230,8 +283,17 @@ impl Cli {
         T: Into<std::ffi::OsString> + Clone,
     {
         let args: Vec<std::ffi::OsString> = args.into_iter().map(Into::into).collect();
-        match Cli::try_parse_from(&args) {
-            Ok(cli) => cli,
+        let parsed = Cli::command()
+            .try_get_matches_from(&args)
+            .and_then(|matches| Ok((Cli::from_arg_matches(&matches)?, matches)));
+        match parsed {
+            Ok((cli, matches)) => match check_experiment_flags(&cli, &matches) {
+                Ok(()) => cli,
+                Err(message) => {
+                    eprintln!("{message} (see --help)");
+                    std::process::exit(2);
+                }
+            },
             Err(e) => match e.kind() {
                 clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion => e.exit(),
                 _ => {
@@ -338,6 +400,27 @@ mod tests {
         assert_eq!((t.thermal_root, t.hwmon_root), (d.thermal_root, d.hwmon_root));
         assert_eq!((t.thermal_zone, t.hwmon_sensor), (d.thermal_zone, d.hwmon_sensor));
         assert_eq!((t.interval, t.read_timeout), (d.interval, d.read_timeout));
+    }
+
+    #[test]
+    fn experiment_flags_need_the_experiments_on() {
+        let check = |args: &[&str]| {
+            let matches = Cli::command().try_get_matches_from(args).unwrap();
+            check_experiment_flags(&Cli::from_arg_matches(&matches).unwrap(), &matches)
+        };
+        assert_eq!(check(&["x"]), Ok(()));
+        assert_eq!(check(&["x", "--experiments=off"]), Ok(()));
+        assert_eq!(
+            check(&["x", "--error-ratio=0.5", "--delay=1ms", "--work-threads=2"]),
+            Ok(())
+        );
+        let refused = check(&["x", "--experiments", "off", "--error-ratio", "0", "--work-threads=2"]).unwrap_err();
+        assert!(
+            refused.contains("--error-ratio") && refused.contains("--work-threads") && !refused.contains("--delay"),
+            "{refused}"
+        );
+        assert!(check(&["x", "--experiments=off", "--delay=1ms"]).is_err());
+        assert!(Cli::try_parse_from(["x", "--experiments=maybe"]).is_err());
     }
 
     #[test]

@@ -39,6 +39,7 @@ pub fn main() {
         shutdown.clone(),
     )
     .with_openmetrics(!cli.no_openmetrics)
+    .with_experiments(cli.experiments.is_on())
     .with_options(cli.app_options());
     let app = match app {
         Ok(app) => Arc::new(app),
@@ -56,11 +57,16 @@ pub fn main() {
         }
     };
     eprintln!(
-        "custom-metrics-app {} listening on {} with {} worker(s); temperature source: {}",
+        "custom-metrics-app {} listening on {} with {} worker(s); temperature source: {}; experiment routes: {}",
         env!("CARGO_PKG_VERSION"),
         server.local_addr(),
         config.workers,
         temperature.summary,
+        if cli.experiments.is_on() {
+            "on"
+        } else {
+            "off (--experiments off)"
+        },
     );
     // Kept until exit: dropping it stops the temperature change log. It
     // looks as often as the sensors are sampled.
