@@ -44,7 +44,10 @@ HELM_LABELS = ("helm.sh/chart", "app.kubernetes.io/managed-by", "app.kubernetes.
 CASES: dict[str, tuple[str, list[str]]] = {
     "base": (".", []),
     "cpu-hpa": ("overlays/cpu-hpa", ["autoscaling.mode=cpu"]),
-    "real-sensors": ("overlays/real-sensors", ["realSensors.enabled=true", "app.temperature.source=auto"]),
+    "real-sensors": (
+        "overlays/real-sensors",
+        ["realSensors.enabled=true", "app.temperature.source=auto", "experiments.enabled=false"],
+    ),
     "keda": ("overlays/keda", ["autoscaling.mode=keda"]),
 }
 COMMON_SETS = ["image.tag=dev"]
