@@ -14,6 +14,7 @@ use clap::{ArgMatches, CommandFactory, FromArgMatches, Parser, Subcommand, Value
 
 use crate::app::{parse_delay, parse_ratio, parse_threads, AppOptions, DelayRange, ErrorRatio, LogFormat};
 use crate::check::CheckArgs;
+use crate::doctor::DoctorArgs;
 use crate::http::Limits;
 use crate::loadgen::LoadgenArgs;
 use crate::server::{ServerConfig, Timeouts};
@@ -222,6 +223,8 @@ pub enum Command {
     Loadgen(LoadgenArgs),
     /// Check that a running app answers `/` and counts it on `/metrics` (the chart's `helm test`).
     Check(CheckArgs),
+    /// Find what breaks the metrics pipeline (app, Prometheus, adapter or KEDA), in order, with the fix.
+    Doctor(DoctorArgs),
 }
 
 /// The server's defaults, which the flags show and fall back to.
@@ -300,6 +303,7 @@ impl Cli {
                     let help = match args.get(1).and_then(|a| a.to_str()) {
                         Some("loadgen") => "custom-metrics-app loadgen --help",
                         Some("check") => "custom-metrics-app check --help",
+                        Some("doctor") => "custom-metrics-app doctor --help",
                         _ => "--help",
                     };
                     eprintln!("{} (see {help})", one_line(&e.render().to_string()));

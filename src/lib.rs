@@ -57,6 +57,8 @@ mod check;
 #[allow(missing_docs)]
 mod config;
 #[allow(missing_docs)]
+mod doctor;
+#[allow(missing_docs)]
 mod http;
 #[allow(missing_docs)]
 mod loadgen;

@@ -18,6 +18,7 @@ pub fn main() {
     match &cli.command {
         Some(Command::Loadgen(args)) => std::process::exit(crate::loadgen::run(args)),
         Some(Command::Check(args)) => std::process::exit(crate::check::run(args)),
+        Some(Command::Doctor(args)) => std::process::exit(crate::doctor::run(args)),
         None => {}
     }
     let config = cli.server_config();
