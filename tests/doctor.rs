@@ -20,20 +20,22 @@ impl Drop for Killed {
     }
 }
 
+/// Runs doctor twice (text, then JSON) with no `kubectl` on PATH: the
+/// cluster checks are skipped (tests/doctor_kubectl.rs covers them).
 fn doctor(args: &[&str]) -> (i32, serde_json::Value, String) {
-    let mut all = vec!["doctor", "--deploy", concat!(env!("CARGO_MANIFEST_DIR"), "/deploy")];
-    all.extend_from_slice(args);
-    let text: Output = Command::new(env!("CARGO_BIN_EXE_custom-metrics-app"))
-        .args(&all)
-        .output()
-        .unwrap();
-    all.extend_from_slice(&["--output", "json"]);
-    let json: Output = Command::new(env!("CARGO_BIN_EXE_custom-metrics-app"))
-        .args(&all)
-        .output()
-        .unwrap();
-    let text = String::from_utf8_lossy(&text.stdout).into_owned();
+    let run = |extra: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_custom-metrics-app"))
+            .arg("doctor")
+            .args(["--deploy", concat!(env!("CARGO_MANIFEST_DIR"), "/deploy")])
+            .args(args)
+            .args(extra)
+            .env("PATH", "/nonexistent")
+            .output()
+            .unwrap()
+    };
+    let text = String::from_utf8_lossy(&run(&[]).stdout).into_owned();
     println!("{text}");
+    let json: Output = run(&["--output", "json"]);
     let v: serde_json::Value = serde_json::from_slice(&json.stdout).expect("JSON report");
     (json.status.code().unwrap(), v, text)
 }
@@ -80,8 +82,10 @@ fn set_up(job: &str, interval: &str, labels: bool, wait_rate: bool) -> Option<(K
                 .is_empty()
         });
     } else {
+        // Listed before its first scrape, which a 60 s interval may put a minute away.
         p.wait_for("target listed", Duration::from_secs(30), |p| {
-            !p.series(&format!("up{{job=\"{job}\"}}")).is_empty()
+            http10_get(p.addr, "/api/v1/targets?state=active")
+                .is_some_and(|(_, body)| String::from_utf8_lossy(&body).contains(&format!("\"job\":\"{job}\"")))
         });
     }
     Some((app, p, format!("http://{addr}")))
@@ -104,7 +108,18 @@ fn healthy_set_up_passes() {
     ] {
         assert_eq!(verdict(&report, name).0, "passed", "{name}: {text}");
     }
-    assert_eq!(verdict(&report, "cluster side").0, "skipped", "{text}");
+    for name in [
+        "Prometheus selects",
+        "metrics APIService",
+        "metrics API returns",
+        "HPA can scale",
+    ] {
+        assert_eq!(verdict(&report, name).0, "skipped", "{name} without kubectl: {text}");
+    }
+    assert!(
+        text.contains("instead: kubectl get apiservice v1beta1.custom.metrics.k8s.io"),
+        "{text}"
+    );
     assert!(
         text.contains("custom-metrics-app-0="),
         "the per-pod values are shown: {text}"
@@ -210,4 +225,72 @@ fn bad_usage_exits_2() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn a_keda_query_returning_two_samples_is_caught() {
+    if !require_tool("prometheus") {
+        return;
+    }
+    let (child, addr) = spawn_binary(&[]);
+    let _app = Killed(child);
+    for _ in 0..5 {
+        http10_get(addr, "/").expect("app answers");
+    }
+    // Two pods: the same app scraped under two pod labels.
+    let p = Prometheus::start(&format!(
+        "global:\n  scrape_interval: 1s\nscrape_configs:\n  - job_name: custom-metrics-app\n    static_configs:\n      - targets: ['{addr}']\n        labels: {{namespace: default, pod: a}}\n      - targets: ['{addr}']\n        labels: {{namespace: default, pod: b}}\n"
+    ));
+    p.wait_for("both pods' rates", Duration::from_secs(30), |p| {
+        p.query("rate(total_req_num{api=\"/\"}[1m])", None).len() == 2
+    });
+    // The overlay's qps trigger without its sum(): one sample per pod.
+    let dir = std::env::temp_dir().join(format!("cma-doctor-deploy-{}", free_port()));
+    std::fs::create_dir_all(dir.join("overlays/keda")).unwrap();
+    let overlay = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/deploy/overlays/keda/scaledobject.yaml"
+    ))
+    .unwrap()
+    .replace("query: 'sum(rate(total_req_num", "query: '(rate(total_req_num");
+    assert!(
+        overlay.contains("query: '(rate("),
+        "the overlay's qps query starts with sum(rate("
+    );
+    std::fs::write(dir.join("overlays/keda/scaledobject.yaml"), overlay).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_custom-metrics-app"))
+        .args([
+            "doctor",
+            "--prometheus",
+            &format!("http://{}", p.addr),
+            "--route",
+            "keda",
+            "--output",
+            "json",
+        ])
+        .args(["--deploy", dir.to_str().unwrap()])
+        .env("PATH", "/nonexistent")
+        .output()
+        .unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(out.status.code(), Some(1), "{report}");
+    let (v, fix) = verdict(&report, "route queries");
+    assert_eq!(v, "failed", "{report}");
+    assert!(fix.contains("exactly one sample") && fix.contains("sum("), "{report}");
+    let c = &report["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["verdict"] == "failed")
+        .unwrap()["evidence"];
+    let evidence = c.as_str().unwrap();
+    assert!(
+        evidence.contains("a=") && evidence.contains("b=") && !evidence.contains("-> 1 sample(s)"),
+        "{report}"
+    );
+    // The overlay as shipped sums them: one sample.
+    let (code, report, text) = doctor(&["--prometheus", &format!("http://{}", p.addr), "--route", "keda"]);
+    assert_eq!(code, 0, "{text}");
+    assert_eq!(verdict(&report, "route queries").0, "passed", "{text}");
 }

@@ -5,7 +5,9 @@ use std::collections::BTreeMap;
 
 use serde_json::Value;
 
+use super::cluster;
 use super::get::{encode, get};
+use super::queries::{self, Queries};
 use super::report::Outcome;
 use super::{DoctorArgs, Route};
 
@@ -23,14 +25,17 @@ pub(super) fn all(args: &DoctorArgs) -> Vec<Outcome> {
             .collect(),
         Err(_) => Vec::new(),
     };
-    vec![
+    let queries = queries::load(args);
+    let mut outcomes = vec![
         app_metrics(args),
         target_up(args, &targets, &mine),
+        cluster::selectors(args),
         series_labels(args),
-        rate_window(args, &mine),
-        route_queries(args),
-        kubectl_skipped(args),
-    ]
+        rate_window(&queries, &mine),
+        route_queries(args, &queries),
+    ];
+    outcomes.extend(cluster::all(args));
+    outcomes
 }
 
 fn prometheus_api(args: &DoctorArgs, path: &str) -> Result<Value, String> {
@@ -189,36 +194,20 @@ fn series_labels(args: &DoctorArgs) -> Outcome {
     }
 }
 
-/// The qps rule's (or trigger's) rate window, in seconds, from deploy/.
-fn deployed_window(args: &DoctorArgs) -> Result<(f64, String), String> {
-    let path = match args.route {
-        Route::Adapter => args.deploy.join("prometheus-adapter-values.yaml"),
-        Route::Keda => args.deploy.join("overlays/keda/scaledobject.yaml"),
-    };
-    let text = std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
-    let line = text
-        .lines()
-        .filter(|l| !l.trim_start().starts_with('#'))
-        .find(|l| {
-            l.contains("rate(") && l.contains("total_req_num") || l.contains("metricsQuery") && l.contains("rate(")
-        })
-        .ok_or_else(|| format!("{}: no rate() query", path.display()))?;
-    let inner = line
-        .rsplit_once('[')
-        .and_then(|(_, r)| r.split_once(']'))
-        .map(|(w, _)| w)
-        .ok_or("no [window]")?;
-    let secs = crate::loadgen::duration::parse(inner)
-        .ok_or_else(|| format!("window {inner}: not a duration"))?
-        .as_secs_f64();
-    Ok((secs, format!("{} [{inner}]", path.display())))
-}
-
-fn rate_window(args: &DoctorArgs, mine: &[Value]) -> Outcome {
+fn rate_window(queries: &Result<Queries, String>, mine: &[Value]) -> Outcome {
     const NAME: &str = "rate window >= 4 x scrape interval";
-    let (window, from) = match deployed_window(args) {
-        Ok(w) => w,
-        Err(e) => return Outcome::skipped(NAME, e, "run from the repository root or pass --deploy DIR"),
+    let (window, from) = match queries {
+        Ok(q) => match queries::rate_window(q) {
+            Some((secs, written)) => (secs, format!("{} [{written}]", q.from)),
+            None => {
+                return Outcome::skipped(
+                    NAME,
+                    format!("{}: no rate() over total_req_num", q.from),
+                    "pass --deploy DIR",
+                )
+            }
+        },
+        Err(e) => return Outcome::skipped(NAME, e.clone(), "run from the repository root or pass --deploy DIR"),
     };
     let Some(interval) = mine
         .iter()
@@ -249,54 +238,16 @@ fn rate_window(args: &DoctorArgs, mine: &[Value]) -> Outcome {
     }
 }
 
-/// The route's queries as the adapter (or KEDA) sends them.
-fn rendered_queries(args: &DoctorArgs) -> Result<Vec<(String, String)>, String> {
-    let ns = &args.namespace;
-    match args.route {
-        Route::Adapter => {
-            let path = args.deploy.join("prometheus-adapter-values.yaml");
-            let text = std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
-            let mut out = Vec::new();
-            let mut series = String::new();
-            for l in text.lines().map(str::trim).filter(|l| !l.starts_with('#')) {
-                if let Some(q) = l.strip_prefix("- seriesQuery:") {
-                    series = q.trim().trim_matches('\'').split('{').next().unwrap_or("").to_string();
-                }
-                if let Some(q) = l.strip_prefix("metricsQuery:") {
-                    let q = q.trim().trim_matches('\'');
-                    let q = q
-                        .replace("<<.Series>>", &series)
-                        .replace("<<.LabelMatchers>>", &format!("namespace=\"{ns}\",pod=~\".+\""))
-                        .replace("<<.GroupBy>>", "pod");
-                    out.push((series.clone(), q));
-                }
-            }
-            Ok(out)
-        }
-        Route::Keda => {
-            let path = args.deploy.join("overlays/keda/scaledobject.yaml");
-            let text = std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
-            Ok(text
-                .lines()
-                .map(str::trim)
-                .filter_map(|l| l.strip_prefix("query:"))
-                .map(|q| q.trim().trim_matches('\'').replace("set-by-kustomization", ns))
-                .map(|q| (q.clone(), q))
-                .collect())
-        }
-    }
-}
-
-fn route_queries(args: &DoctorArgs) -> Outcome {
+fn route_queries(args: &DoctorArgs, queries: &Result<Queries, String>) -> Outcome {
     const NAME: &str = "route queries return one value per pod (adapter) / one sample (keda)";
-    let queries = match rendered_queries(args) {
-        Ok(q) if !q.is_empty() => q,
-        Ok(_) => return Outcome::skipped(NAME, "no queries found in deploy/", "pass --deploy DIR"),
-        Err(e) => return Outcome::skipped(NAME, e, "run from the repository root or pass --deploy DIR"),
+    let queries = match queries {
+        Ok(q) if !q.list.is_empty() => &q.list,
+        Ok(q) => return Outcome::skipped(NAME, format!("no queries in {}", q.from), "pass --deploy DIR"),
+        Err(e) => return Outcome::skipped(NAME, e.clone(), "run from the repository root or pass --deploy DIR"),
     };
     let mut seen = Vec::new();
     let mut bad = Vec::new();
-    for (name, q) in &queries {
+    for (name, q) in queries {
         let result = match query(args, q) {
             Ok(r) => r,
             Err(e) => {
@@ -344,19 +295,4 @@ fn route_queries(args: &DoctorArgs) -> Outcome {
         };
         Outcome::failed(NAME, bad.join("; "), fix)
     }
-}
-
-fn kubectl_skipped(args: &DoctorArgs) -> Outcome {
-    let api = match args.route {
-        Route::Adapter => "v1beta1.custom.metrics.k8s.io",
-        Route::Keda => "v1beta1.external.metrics.k8s.io",
-    };
-    Outcome::skipped(
-        "cluster side: APIService, metrics API, HPA conditions",
-        "not checked by this build of doctor",
-        format!(
-            "kubectl get apiservice {api} -o wide; kubectl get --raw '/apis/custom.metrics.k8s.io/v1beta1/namespaces/{}/pods/*/qps'; kubectl describe hpa custom-metrics-app",
-            args.namespace
-        ),
-    )
 }

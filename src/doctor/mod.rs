@@ -4,7 +4,10 @@
 //! it saw and one fix. Exit 0: nothing failed; 1: a check failed; 2: bad flags.
 
 mod checks;
+mod cluster;
 mod get;
+mod kubectl;
+mod queries;
 mod report;
 
 use std::path::PathBuf;
