@@ -247,11 +247,12 @@ fn route_queries(args: &DoctorArgs, queries: &Result<Queries, String>) -> Outcom
     };
     let mut seen = Vec::new();
     let mut bad = Vec::new();
+    let mut unanswered = Vec::new();
     for (name, q) in queries {
         let result = match query(args, q) {
             Ok(r) => r,
             Err(e) => {
-                bad.push(format!("{name}: {e}"));
+                unanswered.push(format!("{name}: {e}"));
                 continue;
             }
         };
@@ -285,6 +286,9 @@ fn route_queries(args: &DoctorArgs, queries: &Result<Queries, String>) -> Outcom
         } else {
             bad.push(line);
         }
+    }
+    if !unanswered.is_empty() {
+        return Outcome::failed(NAME, unanswered.join("; "), "make Prometheus answer at --prometheus; a query it rejects is a syntax error in deploy/ or the cluster's rules");
     }
     if bad.is_empty() {
         Outcome::passed(NAME, seen.join("; "))

@@ -5,7 +5,7 @@
 
 use serde_json::Value;
 
-use super::kubectl::{self, quantity, Failure};
+use super::kubectl::{self, plain, quantity, Failure};
 use super::report::Outcome;
 use super::{DoctorArgs, Route};
 
@@ -285,8 +285,8 @@ fn metrics_api(args: &DoctorArgs) -> Outcome {
                 .or(i["metricName"].as_str())
                 .unwrap_or("?");
             let raw = i["value"].as_str().unwrap_or("?");
-            let plain = quantity(raw).map_or("?".to_string(), |n| format!("{n}"));
-            format!("{who}={plain} ({raw})")
+            let number = quantity(raw).map_or("?".to_string(), plain);
+            format!("{who}={number} ({raw})")
         })
         .collect();
     if items.is_empty() {
@@ -375,9 +375,13 @@ fn hpa(args: &DoctorArgs) -> Outcome {
                 } else {
                     "below: scales down"
                 };
-                format!("{name} current {g} / target {w} = {ratio:.2} ({verdict})")
+                format!(
+                    "{name} current {} / target {} = {ratio:.2} ({verdict})",
+                    plain(g),
+                    plain(w)
+                )
             }
-            (None, Some(w)) => format!("{name} current <unknown> / target {w}"),
+            (None, Some(w)) => format!("{name} current <unknown> / target {}", plain(w)),
             _ => format!("{name}: no target value"),
         });
     }

@@ -69,9 +69,16 @@ pub(super) fn quantity(q: &str) -> Option<f64> {
     q.parse().ok()
 }
 
+/// A number as people write it: at most 6 decimals, no trailing zeros
+/// (`633.3340000000001` -> `633.334`, `0.5`, `2`).
+pub(super) fn plain(n: f64) -> String {
+    let s = format!("{n:.6}");
+    s.trim_end_matches('0').trim_end_matches('.').to_string()
+}
+
 #[cfg(test)]
 mod tests {
-    use super::quantity;
+    use super::{plain, quantity};
 
     #[test]
     fn reads_quantities_as_plain_numbers() {
@@ -82,5 +89,8 @@ mod tests {
         assert_eq!(quantity("1Ki"), Some(1024.0));
         assert_eq!(quantity("250u"), Some(0.00025));
         assert_eq!(quantity("x"), None);
+        assert_eq!(plain(633.3340000000001), "633.334");
+        assert_eq!(plain(2.0), "2");
+        assert_eq!(plain(quantity("500m").unwrap()), "0.5");
     }
 }

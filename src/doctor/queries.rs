@@ -87,24 +87,37 @@ fn unquote(s: &str) -> &str {
 
 /// Each rule's series name and its metricsQuery, rendered for a Pods
 /// request in `ns` (the pod matcher stands for the adapter's list of pods).
+/// A rule is a list item; its keys come in any order (the chart's toYaml
+/// sorts them, so metricsQuery comes before seriesQuery there).
 fn adapter_rules(text: &str, ns: &str) -> Vec<(String, String)> {
     let mut out = Vec::new();
-    let mut series = String::new();
-    for l in text.lines().map(str::trim).filter(|l| !l.starts_with('#')) {
-        if let Some(q) = l
-            .strip_prefix("- seriesQuery:")
-            .or_else(|| l.strip_prefix("seriesQuery:"))
-        {
-            series = unquote(q).split('{').next().unwrap_or("").to_string();
-        }
-        if let Some(q) = l.strip_prefix("metricsQuery:") {
-            let q = unquote(q)
+    let mut rule: (Option<String>, Option<String>) = (None, None);
+    let mut flush = |rule: &mut (Option<String>, Option<String>)| {
+        if let Some((series, query)) = rule.0.take().zip(rule.1.take()) {
+            let q = query
                 .replace("<<.Series>>", &series)
                 .replace("<<.LabelMatchers>>", &format!("namespace=\"{ns}\",pod=~\".+\""))
                 .replace("<<.GroupBy>>", "pod");
-            out.push((series.clone(), q));
+            out.push((series, q));
+        }
+    };
+    for l in text.lines().map(str::trim).filter(|l| !l.starts_with('#')) {
+        let l = match l.strip_prefix("- ") {
+            Some(rest) => {
+                flush(&mut rule);
+                rule = (None, None);
+                rest
+            }
+            None => l,
+        };
+        if let Some(q) = l.strip_prefix("seriesQuery:") {
+            rule.0 = Some(unquote(q).split('{').next().unwrap_or("").to_string());
+        }
+        if let Some(q) = l.strip_prefix("metricsQuery:") {
+            rule.1 = Some(unquote(q).to_string());
         }
     }
+    flush(&mut rule);
     out
 }
 
