@@ -173,7 +173,10 @@ fn a_60s_scrape_interval_under_a_1m_window_is_caught() {
     assert_eq!(code, 1, "{text}");
     let (v, fix) = verdict(&report, "rate window");
     assert_eq!(v, "failed", "{text}");
-    assert!(fix.contains("interval to 15s or less"), "{text}");
+    assert!(
+        fix.contains("interval to 15s or less, or widen the window to [4m]"),
+        "{text}"
+    );
 }
 
 #[test]

@@ -136,9 +136,17 @@ fn target_up(args: &DoctorArgs, targets: &Result<Value, String>, mine: &[Value])
             format!("check that Prometheus selects the ServiceMonitor: kubectl -n {} get servicemonitor custom-metrics-app -o jsonpath='{{.metadata.labels}}' and the Prometheus object's serviceMonitorSelector (the release label)", args.namespace),
         );
     }
+    // Listed but not scraped yet: nothing to judge until one interval passes.
+    if mine.iter().all(|t| t["health"] == "unknown") {
+        return Outcome::skipped(
+            NAME,
+            format!("{} target(s) with job=\"{}\", not scraped yet", mine.len(), args.job),
+            "run doctor again after one scrape interval",
+        );
+    }
     let down: Vec<String> = mine
         .iter()
-        .filter(|t| t["health"] != "up")
+        .filter(|t| t["health"] == "down")
         .map(|t| {
             format!(
                 "{} {}: {}",
@@ -194,6 +202,16 @@ fn series_labels(args: &DoctorArgs) -> Outcome {
     }
 }
 
+/// Seconds as PromQL writes a range: `4m`, `90s`.
+fn promql_duration(secs: f64) -> String {
+    let secs = secs.ceil() as u64;
+    if secs % 60 == 0 {
+        format!("{}m", secs / 60)
+    } else {
+        format!("{secs}s")
+    }
+}
+
 fn rate_window(queries: &Result<Queries, String>, mine: &[Value]) -> Outcome {
     const NAME: &str = "rate window >= 4 x scrape interval";
     let (window, from) = match queries {
@@ -230,9 +248,9 @@ fn rate_window(queries: &Result<Queries, String>, mine: &[Value]) -> Outcome {
             NAME,
             evidence,
             format!(
-                "set the ServiceMonitor's interval to {}s or less, or widen the window to [{}s]",
+                "set the ServiceMonitor's interval to {}s or less, or widen the window to [{}]",
                 (window / 4.0).floor(),
-                4.0 * interval
+                promql_duration(4.0 * interval)
             ),
         )
     }
@@ -259,11 +277,11 @@ fn route_queries(args: &DoctorArgs, queries: &Result<Queries, String>) -> Outcom
         let values: Vec<String> = result
             .iter()
             .map(|s| {
-                format!(
-                    "{}={}",
-                    s["metric"]["pod"].as_str().unwrap_or("-"),
-                    s["value"][1].as_str().unwrap_or("?")
-                )
+                let value = s["value"][1].as_str().unwrap_or("?");
+                match s["metric"]["pod"].as_str() {
+                    Some(pod) => format!("{pod}={value}"),
+                    None => value.to_string(),
+                }
             })
             .collect();
         let mut per_pod: BTreeMap<&str, usize> = BTreeMap::new();
