@@ -29,7 +29,8 @@
 //! threads, connection I/O, shutdown), `http` (request parsing, response
 //! writing, the per-connection session), `app` (routes, answers, request
 //! counting), `temperature` (where `cpu_temperature_celsius` comes from),
-//! `loadgen` (the load generator subcommand), `config` (flags) and `run`
+//! `loadgen` (the load generator subcommand), `doctor` (the pipeline
+//! diagnosis subcommand), `config` (flags) and `run`
 //! (the binary's [`main`]).
 //!
 //! # The seed
