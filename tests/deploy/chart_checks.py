@@ -13,7 +13,8 @@ scripts/validate-deploy.sh, with a real helm (scripts/install-helm.sh):
     (operator_crds), each also shown to refuse broken copies;
   - --kube-version 1.29.0 is refused (kubeVersion >=1.30.0-0);
   - every bad-values case fails `helm template` with an error that names
-    the field (values.schema.json, or the template's own check);
+    the field (values.schema.json, or the template's own check), and
+    decimals given with --set (strings to helm) are taken;
   - with --binary: the app container of the default, real-sensors and
     "options" renders started with its rendered environment and arguments
     (on loopback), and the helm test Pod's command run against it;
@@ -115,6 +116,17 @@ BAD_VALUES: list[tuple[list[str], str]] = [
     (["--set", "replicas=3"], "replicas"),
     (["--set", "autoscaling.keda.serverAddress=prometheus:9090"], "/autoscaling/keda/serverAddress"),
     (["--set", "tests.requests=0"], "/tests/requests"),
+]
+
+# Decimals as users type them: `--set` keeps a decimal (0.5, unlike 5) as a
+# string, so the schema must take the string form too. (--set arguments,
+# the variable, the value it must render to.)
+GOOD_DECIMALS: list[tuple[list[str], str, str]] = [
+    (["--set", "app.errorRatio=0.05"], "CMA_ERROR_RATIO", "0.05"),
+    (["--set", "app.temperature.sensorInterval=0.5"], "CMA_SENSOR_INTERVAL", "0.5"),
+    (["--set", "app.temperature.simStart=36.5"], "CMA_SIM_START", "36.5"),
+    (["--set", "app.temperature.simStep=2.5"], "CMA_SIM_STEP", "2.5"),
+    (["--set", "app.shutdownTimeout=12.5"], "CMA_SHUTDOWN_TIMEOUT", "12.5"),
 ]
 
 
@@ -303,6 +315,17 @@ def main() -> int:
         shown = " ".join(flags)
         c.check(proc.returncode != 0 and field in err,
                 f"{shown}: {'refused' if proc.returncode else 'ACCEPTED'}: {err[err.find(field) - 2 if field in err else 0:][:110]}")
+
+    print("-- decimals given with --set are taken")
+    for flags, var, want in GOOD_DECIMALS:
+        proc = helm_template(args.helm, args.chart, flags)
+        env = {}
+        if proc.returncode == 0:
+            deploy = next(o for o in yaml.safe_load_all(proc.stdout) if o and o["kind"] == "Deployment")
+            env = {e["name"]: e.get("value") for e in deploy["spec"]["template"]["spec"]["containers"][0]["env"]}
+        err = " ".join(proc.stderr.split())[:110]
+        c.check(proc.returncode == 0 and env.get(var) == want,
+                f"{' '.join(flags)}: {var}={env.get(var)!r} (want {want!r}) {err}")
 
     print("-- the values table")
     values_path = Path(args.chart) / "values.yaml"
