@@ -117,6 +117,7 @@ BAD_VALUES: list[tuple[list[str], str]] = [
     (["--set", "autoscaling.keda.serverAddress=prometheus:9090"], "/autoscaling/keda/serverAddress"),
     (["--set", "tests.requests=0"], "/tests/requests"),
     (["--set", "app.shutdownTimeout=40"], "terminationGracePeriodSeconds"),
+    (["--set", "experiments.enabled=false", "--set", "app.delay=1s"], "/app/delay"),
 ]
 
 # Decimals as users type them: `--set` keeps a decimal (0.5, unlike 5) as a
