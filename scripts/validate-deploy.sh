@@ -62,6 +62,8 @@
 #   optional: promtool (apt-get install -y prometheus).
 # Exit status: 0 when everything passed, 1 when a check failed, 2 when a
 # tool is missing.
+# No -e: every check runs and each failure is counted; the exit status
+# comes at the end (1 when any failed, 2 when a tool is missing).
 set -uo pipefail
 
 root="$(cd "$(dirname "$0")/.." && pwd)"
