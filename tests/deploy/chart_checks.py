@@ -55,6 +55,10 @@ CRD_KINDS = {"ServiceMonitor", "PrometheusRule", "ScaledObject"}
 RENDERS: dict[str, tuple[list[str], set[str], set[str]]] = {
     "adapter": ([], {"HorizontalPodAutoscaler"}, {"ScaledObject"}),
     "keda": (["autoscaling.mode=keda"], {"ScaledObject"}, {"HorizontalPodAutoscaler"}),
+    # Quantities with a suffix, which the HPA takes and KEDA's threshold (a
+    # float) does not: the chart writes them as plain numbers.
+    "keda-quantities": (["autoscaling.mode=keda", "autoscaling.qpsTarget=1500m", "autoscaling.cpuTemperatureTarget=2k"],
+                        {"ScaledObject"}, {"HorizontalPodAutoscaler"}),
     "cpu": (["autoscaling.mode=cpu"], {"HorizontalPodAutoscaler"}, {"ScaledObject"}),
     "none": (["autoscaling.mode=none", "replicaCount=3"], set(), {"HorizontalPodAutoscaler", "ScaledObject"}),
     "real-sensors": (["realSensors.enabled=true", "app.temperature.source=auto"], {"HorizontalPodAutoscaler"}, set()),
@@ -198,6 +202,10 @@ def check_render(c: Checks, name: str, objs: list[dict], must: set[str], must_no
             queries = [t["metadata"]["query"] for t in o["spec"]["triggers"]]
             c.check(all(f'namespace="{NAMESPACE}"' in q and f'job="{FULLNAME}"' in q for q in queries),
                     f"{name}: each KEDA query selects namespace {NAMESPACE} and job {FULLNAME}")
+            if name == "keda-quantities":
+                thresholds = [t["metadata"]["threshold"] for t in o["spec"]["triggers"]]
+                c.check(thresholds == ["1.5", "2000"],
+                        f"{name}: 1500m and 2k become the thresholds 1.5 and 2000 ({thresholds})")
             hpa = o["spec"]["advanced"]["horizontalPodAutoscalerConfig"]["name"]
             c.check(hpa == FULLNAME, f"{name}: KEDA's HPA is named {FULLNAME} (the alerts watch it)")
         if o["kind"] in operator_crds.KINDS:

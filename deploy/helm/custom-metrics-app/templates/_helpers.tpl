@@ -86,3 +86,25 @@ the one KEDA creates, which the ScaledObject names the same
 {{- end }}
 {{- join ", " $pairs | default "nothing" }}
 {{- end }}
+
+{{/*
+A Kubernetes quantity ("500", "1500m", "2k", 80) as a plain number, for
+KEDA's threshold: its scaler parses a float (strconv.ParseFloat), so "2k"
+or "500m", which the HPA of the adapter mode takes, would fail the trigger.
+*/}}
+{{- define "cma.plainNumber" -}}
+{{- $q := toString . }}
+{{- $num := regexFind "^[0-9]*\\.?[0-9]*" $q }}
+{{- $suffix := trimPrefix $num $q }}
+{{- if eq $suffix "" }}
+{{- $q }}
+{{- else if eq $suffix "m" }}
+{{- divf (float64 $num) 1000 }}
+{{- else }}
+{{- $factors := dict "k" 1e3 "M" 1e6 "G" 1e9 "T" 1e12 "P" 1e15 "E" 1e18 "Ki" 1024 "Mi" 1048576 "Gi" 1073741824 "Ti" 1099511627776 "Pi" 1125899906842624 "Ei" 1152921504606846976 }}
+{{- if not (hasKey $factors $suffix) }}
+{{- fail (printf "%q: not a Kubernetes quantity suffix in %q" $suffix $q) }}
+{{- end }}
+{{- mulf (float64 $num) (get $factors $suffix) }}
+{{- end }}
+{{- end }}
