@@ -1,7 +1,7 @@
 //! The whole command line on any arguments (NUL separates them): every flag
-//! a user types, `--listen` addresses, durations, selectors and the
-//! `loadgen` subcommand's flags included. Never a panic, and whatever
-//! parses turns into a configuration without one.
+//! a user types, `--listen` addresses, durations, selectors and the flags of
+//! the `loadgen`, `check` and `doctor` subcommands included. Never a panic,
+//! and whatever parses turns into a configuration without one.
 #![no_main]
 
 use std::cell::RefCell;
@@ -28,6 +28,12 @@ fuzz_target!(|data: &[u8]| {
         Some(Command::Loadgen(args)) => {
             let _ = args.url.host_header();
         }
+        Some(Command::Check(args)) => {
+            let _ = args.url.host_header();
+        }
+        // Its flags are all parsed by clap above; nothing is derived from them
+        // before the checks run (which need a Prometheus).
+        Some(Command::Doctor(_)) => {}
         None => {
             let _ = cli.server_config();
             let _ = cli.temperature_config();
