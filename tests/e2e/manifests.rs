@@ -9,6 +9,8 @@ use std::time::Duration;
 use custom_metrics_app::internals::loadgen::duration;
 use yaml_rust2::{Yaml, YamlLoader};
 
+use super::hpa_behavior::{Behavior, Policy, PolicyKind, Rules, Select};
+
 pub fn deploy_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("deploy")
 }
@@ -115,6 +117,43 @@ pub struct Hpa {
     pub min_replicas: u32,
     pub max_replicas: u32,
     pub targets: Vec<PodsTarget>,
+    /// `spec.behavior`, the API's defaults where a field is absent.
+    pub behavior: Behavior,
+}
+
+/// `scaleUp` or `scaleDown` of `spec.behavior` over `defaults`.
+fn scaling_rules(y: &Yaml, defaults: Rules) -> Rules {
+    if y.is_badvalue() || y.is_null() {
+        return defaults;
+    }
+    let select = match optional_string(&y["selectPolicy"]).as_deref() {
+        None | Some("Max") => Select::Max,
+        Some("Min") => Select::Min,
+        Some("Disabled") => Select::Disabled,
+        Some(other) => panic!("selectPolicy {other:?}"),
+    };
+    let policies = match y["policies"].as_vec() {
+        None => defaults.policies,
+        Some(list) => list
+            .iter()
+            .map(|p| Policy {
+                kind: match string(&p["type"], "policy type").as_str() {
+                    "Pods" => PolicyKind::Pods,
+                    "Percent" => PolicyKind::Percent,
+                    other => panic!("policy type {other:?}"),
+                },
+                value: u32::try_from(p["value"].as_i64().expect("policy value")).unwrap(),
+                period_seconds: p["periodSeconds"].as_i64().expect("periodSeconds") as f64,
+            })
+            .collect(),
+    };
+    Rules {
+        stabilization_seconds: y["stabilizationWindowSeconds"]
+            .as_i64()
+            .map_or(defaults.stabilization_seconds, |s| s as f64),
+        select,
+        policies,
+    }
 }
 
 pub fn hpa() -> Hpa {
@@ -149,6 +188,10 @@ pub fn hpa() -> Hpa {
         },
         max_replicas: count("maxReplicas"),
         targets,
+        behavior: Behavior {
+            scale_up: scaling_rules(&spec["behavior"]["scaleUp"], Rules::default_scale_up()),
+            scale_down: scaling_rules(&spec["behavior"]["scaleDown"], Rules::default_scale_down()),
+        },
     }
 }
 
