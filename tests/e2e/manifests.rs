@@ -208,3 +208,76 @@ pub fn alert_expr(name: &str) -> String {
         .map(|r| string(&r["expr"], "expr"))
         .unwrap_or_else(|| panic!("no alert {name} in base/prometheusrule.yaml"))
 }
+
+/// An HTTP probe of the app container (`httpGet`, Kubernetes' defaults).
+#[derive(Debug, Clone)]
+pub struct Probe {
+    pub path: String,
+    pub period_seconds: f64,
+    pub timeout_seconds: f64,
+    pub failure_threshold: u32,
+}
+
+/// What the lab's "kubelet" honours of the Deployment's pod template.
+#[derive(Debug, Clone)]
+pub struct PodTemplate {
+    /// The app container's `env` (literal values).
+    pub env: Vec<(String, String)>,
+    pub startup: Option<Probe>,
+    pub readiness: Probe,
+    /// `lifecycle.preStop.sleep.seconds` (0 without one).
+    pub pre_stop_seconds: f64,
+    pub grace_seconds: f64,
+}
+
+fn probe(y: &Yaml) -> Option<Probe> {
+    if y.is_badvalue() {
+        return None;
+    }
+    let or = |k: &str, default: i64| y[k].as_i64().unwrap_or(default);
+    Some(Probe {
+        path: string(&y["httpGet"]["path"], "probe httpGet.path"),
+        period_seconds: or("periodSeconds", 10) as f64,
+        timeout_seconds: or("timeoutSeconds", 1) as f64,
+        failure_threshold: u32::try_from(or("failureThreshold", 3)).unwrap(),
+    })
+}
+
+pub fn deployment() -> PodTemplate {
+    let d = load("base/deployment.yaml");
+    assert_eq!(string(&d["kind"], "kind"), "Deployment");
+    let pod = &d["spec"]["template"]["spec"];
+    let containers = pod["containers"].as_vec().expect("containers");
+    assert_eq!(containers.len(), 1, "one container");
+    let c = &containers[0];
+    let env = c["env"]
+        .as_vec()
+        .map(|list| {
+            list.iter()
+                .map(|e| (string(&e["name"], "env name"), string(&e["value"], "env value")))
+                .collect()
+        })
+        .unwrap_or_default();
+    PodTemplate {
+        env,
+        startup: probe(&c["startupProbe"]),
+        readiness: probe(&c["readinessProbe"]).expect("a readinessProbe"),
+        pre_stop_seconds: c["lifecycle"]["preStop"]["sleep"]["seconds"].as_i64().unwrap_or(0) as f64,
+        grace_seconds: pod["terminationGracePeriodSeconds"].as_i64().unwrap_or(30) as f64,
+    }
+}
+
+/// The `--stages` argument of the staged load Job in deploy/loadgen.
+pub fn stages_job_profile() -> String {
+    let job = load("loadgen/stages-job.yaml");
+    let containers = job["spec"]["template"]["spec"]["containers"]
+        .as_vec()
+        .expect("containers");
+    containers[0]["args"]
+        .as_vec()
+        .expect("args")
+        .iter()
+        .find_map(|a| a.as_str().and_then(|s| s.strip_prefix("--stages=")))
+        .expect("a --stages= argument")
+        .to_owned()
+}
