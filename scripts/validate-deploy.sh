@@ -4,16 +4,24 @@
 #   1. yamllint -s (warnings fail too) on every YAML file under deploy/,
 #      with deploy/.yamllint;
 #   2. the Grafana dashboard JSON parses;
-#   3. `kubectl kustomize` renders deploy/, deploy/overlays/real-sensors and
-#      deploy/overlays/cpu-hpa with no error and no warning (e.g. deprecated
-#      fields);
+#   3. `kubectl kustomize` renders deploy/, deploy/overlays/real-sensors,
+#      deploy/overlays/cpu-hpa and deploy/overlays/keda with no error and no
+#      warning (e.g. deprecated fields); the keda overlay a second time from a
+#      copy whose `namespace:` line names another namespace;
 #   4. consistency checks (tests/deploy/check_deploy.py): selectors, ports,
 #      probes, securityContext, no spec.replicas, HPA targets and behavior,
 #      HPA metrics served by the adapter rules, rules.default false, rate
 #      window >= 4 x scrape interval, release labels, bounded load Jobs, the
 #      PodDisruptionBudget selects the app's pods (not the Jobs') and lets
 #      one go at a time, app.kubernetes.io/version equals the image tag, the
-#      tag is set once (base/kustomization.yaml); and what the walkthroughs
+#      tag is set once (base/kustomization.yaml), the adapter keeps external
+#      metrics off; the keda overlay (tests/deploy/keda_checks.py): its
+#      ScaledObject validated strictly against KEDA 2.20.2's CRD schema
+#      (tests/deploy/keda/scaledobject-spec.json) and its Prometheus trigger
+#      metadata against the keys KEDA's scaler reads (the fields checked are
+#      printed), the base HPA gone, the same min/max, behavior and per-pod
+#      targets, the adapter's Prometheus address, the namespace of every
+#      object written into each query (also after editing it); and what the walkthroughs
 #      docs/kubernetes*.md say (tests/deploy/docs_agree.py): Prometheus and
 #      Grafana Service names follow kube-prometheus-stack's naming rule for
 #      the release label, the adapter URL names that Service, no hard-coded
@@ -26,9 +34,10 @@
 #      WARN ("Couldn't find schema": a kind or apiVersion Kubernetes does not
 #      serve, like the seed's autoscaling/v2beta1). The Prometheus Operator's
 #      custom resources (ServiceMonitor, PrometheusRule) have no schema there
-#      and are skipped by kind, explicitly;
+#      and are skipped by kind, explicitly (KEDA's ScaledObject is checked
+#      in step 4 instead);
 #   6. promtool check rules (when promtool is installed) on the alerts, the
-#      adapter queries as rendered for a Pods request and the dashboard's
+#      adapter queries as rendered for a Pods request, the KEDA queries and the dashboard's
 #      expressions: every PromQL expression parses.
 #
 # Usage: scripts/validate-deploy.sh [DEPLOY_DIR]   (default: deploy)
@@ -107,9 +116,16 @@ for f in "${json_files[@]}"; do
 done
 
 step "kubectl kustomize"
-declare -A renders=([base]="$deploy" [real-sensors]="$deploy/overlays/real-sensors" [cpu-hpa]="$deploy/overlays/cpu-hpa")
+# The keda overlay's queries must follow its `namespace:` line: render a copy
+# of deploy/ with that line changed, as a user would edit it.
+keda_namespace=cma-validate-namespace
+keda_copy="$work/deploy-copy"
+cp -r "$deploy" "$keda_copy"
+sed -i "s/^namespace: .*/namespace: $keda_namespace/" "$keda_copy/overlays/keda/kustomization.yaml"
+declare -A renders=([base]="$deploy" [real-sensors]="$deploy/overlays/real-sensors" [cpu-hpa]="$deploy/overlays/cpu-hpa"
+    [keda]="$deploy/overlays/keda" [keda-namespace]="$keda_copy/overlays/keda")
 rendered_args=()
-for name in base real-sensors cpu-hpa; do
+for name in base real-sensors cpu-hpa keda keda-namespace; do
     dir="${renders[$name]}"
     if kubectl kustomize "$dir" >"$work/$name.yaml" 2>"$work/$name.err"; then
         if [ -s "$work/$name.err" ]; then
@@ -136,7 +152,8 @@ step "consistency (tests/deploy/check_deploy.py)"
 mapfile -t walkthroughs < <(find docs -maxdepth 1 -name 'kubernetes*.md' | sort)
 if python3 tests/deploy/check_deploy.py --out "$work" "${rendered_args[@]}" \
     --values "$deploy/prometheus-adapter-values.yaml" --jobs "${job_files[@]}" \
-    --deploy "$deploy" --min-kubernetes "${k8s_versions[0]%.*}" --docs "${walkthroughs[@]}"; then
+    --deploy "$deploy" --min-kubernetes "${k8s_versions[0]%.*}" --docs "${walkthroughs[@]}" \
+    --keda-namespace "$keda_namespace"; then
     :
 else
     fail "consistency checks"

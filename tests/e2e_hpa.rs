@@ -34,12 +34,12 @@ mod common;
 mod e2e;
 
 use std::collections::BTreeMap;
-use std::net::SocketAddr;
 use std::time::Duration;
 
 use common::loadgen::{requests_counted, run_loadgen, temperature};
 use common::prometheus::Prometheus;
 use common::{require_tool, spawn_binary};
+use e2e::pods::{start_pods, step_temperature, Killed};
 use e2e::prometheus::{scrape_config, Target};
 use e2e::sampler::{unix_now, CounterSampler};
 use e2e::{adapter, hpa, manifests};
@@ -65,64 +65,6 @@ const MARGIN_SECONDS: f64 = 2.0;
 const LOADGEN_LIMIT: Duration = Duration::from_secs(120);
 const PROMETHEUS_LIMIT: Duration = Duration::from_secs(60);
 
-struct Pod {
-    name: &'static str,
-    addr: SocketAddr,
-    _child: Killed,
-}
-
-struct Killed(std::process::Child);
-
-impl Drop for Killed {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn start_pods() -> Vec<Pod> {
-    let (start, step) = (SIM_START.to_string(), SIM_STEP.to_string());
-    PODS.iter()
-        .map(|&name| {
-            let (child, addr) = spawn_binary(&[
-                "--workers",
-                "1",
-                "--temperature-source",
-                "simulated",
-                "--sim-start",
-                &start,
-                "--sim-step",
-                &step,
-            ]);
-            Pod {
-                name,
-                addr,
-                _child: Killed(child),
-            }
-        })
-        .collect()
-}
-
-/// `times` requests to `path` on `pod` with the loadgen's slow mode: 2/s.
-fn step_temperature(pod: &Pod, path: &str, times: u32) {
-    let run = run_loadgen(
-        &[
-            &format!("--url=http://{}{path}", pod.addr),
-            "--rate=2",
-            &format!("--duration={}ms", times * 500),
-            "--method=POST",
-            "--connection=close",
-            "--concurrency=1",
-            "--progress=0",
-        ],
-        &[],
-        LOADGEN_LIMIT,
-    );
-    assert_eq!(run.code, Some(0), "{run:?}");
-    assert_eq!(run.count("completed"), u64::from(times), "{run:?}");
-    assert_eq!(run.value("status"), format!("200={times}"));
-}
-
 /// Each pod's value in a `... by (pod)` result.
 fn by_pod(result: &[(serde_json::Value, f64)], pod_label: &str) -> BTreeMap<String, f64> {
     result
@@ -146,7 +88,7 @@ fn hpa_pipeline_end_to_end() {
     let scrape_timeout = endpoint.timeout.mul_f64(factor);
 
     // 1-2. Pods and Prometheus.
-    let pods = start_pods();
+    let pods = start_pods(&PODS, SIM_START, SIM_STEP);
     let targets: Vec<Target> = pods
         .iter()
         .map(|p| Target {
@@ -169,8 +111,8 @@ fn hpa_pipeline_end_to_end() {
 
     // 3. Known temperatures, then the known load on a.
     let (a, b, c) = (&pods[0], &pods[1], &pods[2]);
-    step_temperature(b, "/cpuTempUp", B_UPS);
-    step_temperature(c, "/cpuTempDown", C_DOWNS);
+    step_temperature(b, "/cpuTempUp", B_UPS, LOADGEN_LIMIT);
+    step_temperature(c, "/cpuTempDown", C_DOWNS, LOADGEN_LIMIT);
     let expected_temperature = [
         SIM_START,
         SIM_START + f64::from(B_UPS) * SIM_STEP,

@@ -37,13 +37,16 @@ import yaml
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import adapter_rules  # noqa: E402
 import docs_agree  # noqa: E402
+import keda_checks  # noqa: E402
 
-# Custom resources of the Prometheus Operator: kubernetes-validate has no
-# schema for them, so they are skipped by kind, explicitly. Anything else
-# without a schema is an error.
+# Custom resources: kubernetes-validate has no schema for them, so they are
+# skipped by kind, explicitly. Anything else without a schema is an error.
+# KEDA's ScaledObject is validated by keda_checks.py against its CRD schema
+# instead; the Prometheus Operator's kinds only by the checks here.
 CRD_KINDS = {
-    ("monitoring.coreos.com/v1", "ServiceMonitor"),
-    ("monitoring.coreos.com/v1", "PrometheusRule"),
+    ("monitoring.coreos.com/v1", "ServiceMonitor"): "no schema in kubernetes-validate",
+    ("monitoring.coreos.com/v1", "PrometheusRule"): "no schema in kubernetes-validate",
+    ("keda.sh/v1alpha1", "ScaledObject"): "validated against KEDA 2.20's CRD schema by keda_checks.py",
 }
 
 APP = "custom-metrics-app"
@@ -339,6 +342,14 @@ def check_adapter_values(c: Checker, values_path: Path, scrape_interval: float) 
         f"{where}: prometheus url/port set ({prom.get('url')}:{prom.get('port')})",
     )
     c.check(values.get("rules", {}).get("default") is False, f"{where}: rules.default is false")
+    # Only one server can hold v1beta1.external.metrics.k8s.io: KEDA's. The
+    # chart creates that APIService whenever rules.external is non-empty.
+    rules = values.get("rules", {})
+    c.check(
+        "external" in rules and rules["external"] in ([], None) and not rules.get("existing"),
+        f"{where}: rules.external is explicitly empty (external metrics off: KEDA holds that API)",
+        repr(rules.get("external", "<unset>")),
+    )
     try:
         rendered = adapter_rules.render_rules(values_path, "default", ["a", "b", "c"])
     except adapter_rules.RuleError as e:
@@ -512,7 +523,7 @@ def split_objects(c: Checker, docs: list[tuple[str, dict]], out: Path) -> None:
         key = (obj.get("apiVersion"), obj.get("kind"))
         name = obj.get("metadata", {}).get("name", "?")
         if key in CRD_KINDS:
-            print(f"  skip  {where}: {key[1]}/{name} ({key[0]}): custom resource, no schema in kubernetes-validate")
+            print(f"  skip  {where}: {key[1]}/{name} ({key[0]}): custom resource, {CRD_KINDS[key]}")
             continue
         n += 1
         path = out / f"{n:03d}-{where}-{obj['kind'].lower()}-{name}.yaml"
@@ -540,6 +551,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--deploy", type=Path, help="the deploy/ directory, for checks of its source files")
     p.add_argument("--min-kubernetes", default="1.30", help="the oldest Kubernetes validated against")
     p.add_argument("--docs", nargs="*", default=[], type=Path, help="walkthroughs to check against the manifests")
+    p.add_argument(
+        "--keda-namespace",
+        help="the namespace written into the keda overlay for the --rendered keda-namespace=FILE render",
+    )
     args = p.parse_args(argv)
 
     c = Checker()
@@ -595,10 +610,23 @@ def main(argv: list[str] | None = None) -> int:
     if hpa and dep:
         check_hpa(c, hpa, dep, served, "base")
 
+    values = {}
+    try:
+        values = adapter_rules.load_values(args.values)
+    except (OSError, yaml.YAMLError, adapter_rules.RuleError):
+        pass  # reported above
+    prom = values.get("prometheus", {})
+    prometheus_address = f"{prom.get('url', '')}:{prom.get('port', '')}{prom.get('path') or ''}"
     for name, objs in rendered.items():
         if name == "base":
             continue
         print(f"-- {name}")
+        if name == "keda":
+            exprs += keda_checks.check_overlay(c.check, objs, base, prometheus_address, interval, PROBE_APIS, name)
+        if name == "keda-namespace":
+            keda_checks.check_namespace_follows(c.check, objs, args.keda_namespace or "", name)
+            all_docs = [(w, d) for w, d in all_docs if w != name]  # the same objects as keda's
+            continue
         odep = one(c, objs, "Deployment", name)
         if odep:
             check_deployment(c, odep, name)
@@ -609,11 +637,12 @@ def main(argv: list[str] | None = None) -> int:
                 ohpa = one(c, objs, "HorizontalPodAutoscaler", name)
                 if ohpa:
                     check_cpu_hpa(c, ohpa, odep, name)
-        c.check(
-            sorted((o["kind"], o["metadata"]["name"]) for o in objs)
-            == sorted((o["kind"], o["metadata"]["name"]) for o in base),
-            f"{name}: same objects as the base",
-        )
+        if name != "keda":
+            c.check(
+                sorted((o["kind"], o["metadata"]["name"]) for o in objs)
+                == sorted((o["kind"], o["metadata"]["name"]) for o in base),
+                f"{name}: same objects as the base",
+            )
 
     image = None
     if dep:
@@ -643,6 +672,12 @@ def main(argv: list[str] | None = None) -> int:
             },
             min_kubernetes=args.min_kubernetes,
             image=dep["spec"]["template"]["spec"]["containers"][0].get("image", ""),
+            keda_queries=tuple(
+                str(t.get("metadata", {}).get("query", ""))
+                for o in rendered.get("keda", [])
+                if o.get("kind") == "ScaledObject"
+                for t in o["spec"].get("triggers", [])
+            ),
         )
         needs = needed_kubernetes(dep)
         c.check(

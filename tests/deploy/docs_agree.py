@@ -16,7 +16,9 @@ Only facts a file can show are checked:
   - the minimum Kubernetes version the doc's prerequisites (section "## 0.")
     state is the one the manifests need (1.30 for `preStop: sleep`) and the
     one validated against;
-  - every `custom-metrics-app:<tag>` image the doc names is the rendered one.
+  - every `custom-metrics-app:<tag>` image the doc names is the rendered one;
+  - the KEDA overlay's trigger queries, as rendered, appear verbatim (in a
+    table, with `|` escaped) and the overlay is listed.
 """
 
 from __future__ import annotations
@@ -45,6 +47,7 @@ class Facts(NamedTuple):
     hpa_targets: dict[str, float]  # Pods metric name -> averageValue
     min_kubernetes: str  # "1.30": what the manifests need and are validated against
     image: str  # the rendered image of the Deployment
+    keda_queries: tuple[str, ...] = ()  # the keda overlay's trigger queries, rendered
 
 
 def hpa_threshold(target: float) -> str:
@@ -89,10 +92,19 @@ def check_doc(check: Check, doc: Path, facts: Facts) -> None:
             f"adapter prometheus.url names the Prometheus Service of release {facts.release}",
             f"{m.group(1)} != {want_prom}",
         )
-        installs = set(re.findall(r"helm (?:install|upgrade)[^\n]*(?:\\\n[^\n]*)*?--namespace (\S+)", text))
+        # The prometheus-community charts (the stack, the adapter); KEDA has
+        # its own namespace.
+        joined = text.replace("\\\n", " ")  # shell line continuations
+        commands = re.findall(r"helm (?:install|upgrade)[^\n]*", joined)
+        installs = {
+            ns
+            for cmd in commands
+            if "prometheus-community/" in cmd
+            for ns in re.findall(r"--namespace (\S+)", cmd)
+        }
         check(
             installs == {m.group(2)},
-            f"{name}: helm installs into the adapter URL's namespace {m.group(2)}",
+            f"{name}: helm installs the prometheus-community charts into the adapter URL's namespace {m.group(2)}",
             f"found {sorted(installs)}",
         )
     urls = set(re.findall(r"http://([a-z][a-z0-9-]*):(\d+)/", text)) - {("localhost", p) for p in ("3000", "3001", "9090")}
@@ -132,3 +144,16 @@ def check_doc(check: Check, doc: Path, facts: Facts) -> None:
         f"{name}: the images it names are the rendered {facts.image}",
         f"found {sorted(images)}",
     )
+    check_keda(check, name, text, facts)
+
+
+def check_keda(check: Check, name: str, text: str, facts: Facts) -> None:
+    """The walkthrough shows the KEDA queries users get, not an old copy."""
+    if not facts.keda_queries:
+        return
+    check("`deploy/overlays/keda/`" in text, f"{name}: lists deploy/overlays/keda/")
+    for query in facts.keda_queries:
+        check(
+            query in text or query.replace("|", "\\|") in text,
+            f"{name}: shows the rendered KEDA query {query}",
+        )

@@ -13,7 +13,17 @@
 //! and the ratio recomputed: no change if that is within the tolerance or
 //! reverses the direction. For non-CPU metrics a running pod with a value
 //! counts whether or not it is Ready.
-//! Over time (sync period, `behavior`): see [`super::hpa_controller`].
+//!
+//! And for `External` metrics with `AverageValue` targets (what KEDA's HPA
+//! uses for a trigger with metricType AverageValue; GetExternalPerPodMetricReplicas):
+//!
+//!   usage  = Σ metric values in milli            (KEDA serves one)
+//!   ratio  = usage / (target × current replicas)
+//!   |1 − ratio| ≤ 0.1  →  current replicas
+//!   else               →  ceil(usage / target)
+//!
+//! Then the largest proposal over the metrics, clamped to [min, max]; over
+//! time (sync period, `behavior`): see [`super::hpa_controller`].
 
 /// The controller's default `--horizontal-pod-autoscaler-tolerance`.
 pub const TOLERANCE: f64 = 0.1;
@@ -122,6 +132,23 @@ pub fn replicas_for_pods(pods: &[PodMetric], target: i64, current: u32) -> Optio
     Some(proposal)
 }
 
+/// One External metric's proposal with an `AverageValue` target: `values`
+/// (milli, as served) against `target` (milli per replica), with
+/// `current` replicas (the scale target's status, not the ready pods).
+pub fn replicas_for_external_per_pod(values: &[i64], target: i64, current: u32) -> u32 {
+    let usage: i64 = values.iter().sum();
+    let ratio = usage as f64 / (target as f64 * f64::from(current));
+    if (1.0 - ratio).abs() <= TOLERANCE {
+        return current;
+    }
+    (usage as f64 / target as f64).ceil() as u32
+}
+
+/// The External usage ratio, for the report.
+pub fn external_usage_ratio(values: &[i64], target: i64, current: u32) -> f64 {
+    values.iter().sum::<i64>() as f64 / (target as f64 * f64::from(current))
+}
+
 /// The usage ratio of one metric, for the report.
 pub fn usage_ratio(values: &[i64], target: i64) -> f64 {
     (values.iter().sum::<i64>() / values.len() as i64) as f64 / target as f64
@@ -217,6 +244,24 @@ mod tests {
     fn documentation_ratio_examples() {
         assert_eq!(replicas_for_metric(&[200; 4], 100, 4), 8);
         assert_eq!(replicas_for_metric(&[50; 4], 100, 4), 2);
+    }
+
+    #[test]
+    fn external_proposals_follow_the_controller() {
+        let t = milli("500");
+        // A total of 1800/s over 3 replicas: ratio 1.2 → ceil(1800 / 500) = 4,
+        // what the Pods metric gives for 600/s per pod.
+        assert_eq!(replicas_for_external_per_pod(&[1_800_000], t, 3), 4);
+        assert_eq!(replicas_for_metric(&[900_000, 600_000, 300_000], t, 3), 4);
+        // Within the tolerance of the current replicas' capacity: no change.
+        assert_eq!(replicas_for_external_per_pod(&[1_620_000], t, 3), 3);
+        // Nothing: ceil(0) = 0, which the bounds lift to the minimum.
+        assert_eq!(replicas_for_external_per_pod(&[0], t, 3), 0);
+        assert_eq!(desired(&[0], 1, 10), 1);
+        // 160 °C over 3 pods against 80 per pod: exactly 2, as the Pods
+        // metric's integer average gives (53333 m → 1.9999875 → 2).
+        assert_eq!(replicas_for_external_per_pod(&[160_000], milli("80"), 3), 2);
+        assert!((external_usage_ratio(&[160_000], milli("80"), 3) - 2.0 / 3.0).abs() < 1e-12);
     }
 
     #[test]
