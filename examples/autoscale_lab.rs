@@ -4,7 +4,7 @@
 //! here by path; the server binary carries none of it. The app binary is
 //! the one beside target/<profile>/examples/, unless `--app-bin` says.
 //!
-//!     autoscale_lab [--app-bin PATH] [--out DIR] [--name NAME]
+//!     autoscale_lab [--route adapter|keda] [--app-bin PATH] [--out DIR] [--name NAME]
 //!         [--stages STAGES] [--load-scale F] [--time-scale F]
 //!         [--scrape-interval S] [--window S] [--scale-down-window S]
 //!         [--concurrency N] [--max-tail S]
@@ -20,9 +20,10 @@ mod lab;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use lab::settings::Settings;
+use lab::settings::{Route, Settings};
 
-const USAGE: &str = "usage: autoscale_lab [--app-bin PATH] [--out DIR] [--name NAME] [--stages STAGES] \
+const USAGE: &str =
+    "usage: autoscale_lab [--route adapter|keda] [--app-bin PATH] [--out DIR] [--name NAME] [--stages STAGES] \
 [--load-scale F] [--time-scale F] [--scrape-interval S] [--window S] [--scale-down-window S] \
 [--concurrency N] [--max-tail S]";
 
@@ -59,6 +60,13 @@ fn parse(args: &[String]) -> Result<Settings, String> {
         };
         match name {
             "--app-bin" => s.app_bin = PathBuf::from(&value),
+            "--route" => {
+                s.route = match value.as_str() {
+                    "adapter" => Route::Adapter,
+                    "keda" => Route::Keda,
+                    other => return Err(format!("--route: {other:?}: adapter or keda")),
+                }
+            }
             "--out" => s.out_dir = PathBuf::from(&value),
             "--name" => s.name = value.clone(),
             "--stages" => {

@@ -121,6 +121,15 @@ pub struct Hpa {
     pub behavior: Behavior,
 }
 
+/// An HPA's `behavior` (also KEDA's
+/// `advanced.horizontalPodAutoscalerConfig.behavior`), absent fields defaulted.
+pub fn behavior(y: &Yaml) -> Behavior {
+    Behavior {
+        scale_up: scaling_rules(&y["scaleUp"], Rules::default_scale_up()),
+        scale_down: scaling_rules(&y["scaleDown"], Rules::default_scale_down()),
+    }
+}
+
 /// `scaleUp` or `scaleDown` of `spec.behavior` over `defaults`.
 fn scaling_rules(y: &Yaml, defaults: Rules) -> Rules {
     if y.is_badvalue() || y.is_null() {
@@ -188,10 +197,7 @@ pub fn hpa() -> Hpa {
         },
         max_replicas: count("maxReplicas"),
         targets,
-        behavior: Behavior {
-            scale_up: scaling_rules(&spec["behavior"]["scaleUp"], Rules::default_scale_up()),
-            scale_down: scaling_rules(&spec["behavior"]["scaleDown"], Rules::default_scale_down()),
-        },
+        behavior: behavior(&spec["behavior"]),
     }
 }
 

@@ -5,6 +5,7 @@
 use std::fmt::Write as _;
 
 use super::run::Outcome;
+use super::settings::Route;
 use super::timeline::Row;
 
 const WIDTH: f64 = 900.0;
@@ -122,10 +123,14 @@ pub fn svg(o: &Outcome, summary: &str) -> String {
     let head = 44.0 + 14.0 * notes.len() as f64;
     let summary_lines: Vec<&str> = summary.lines().collect();
     let height = head + 4.0 * (PANEL + GAP) + 14.0 * summary_lines.len() as f64 + 30.0;
+    let queries = match o.route {
+        Route::Adapter => "adapter queries",
+        Route::Keda => "KEDA trigger queries",
+    };
     let mut svg = format!(
         r##"<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{height}" font-family="sans-serif" font-size="11">
 <rect width="100%" height="100%" fill="white"/>
-<text x="{LEFT}" y="18" font-size="14" font-weight="bold">Autoscaling lab: real app pods, Prometheus, adapter queries, loadgen; modelled HPA controller</text>
+<text x="{LEFT}" y="18" font-size="14" font-weight="bold">Autoscaling lab: real app pods, Prometheus, {queries}, loadgen; modelled HPA controller</text>
 "##
     );
     for (i, n) in notes.iter().enumerate() {

@@ -29,13 +29,11 @@ use settings::Settings;
 /// The printed report: what ran, what was overridden, the figures.
 pub fn report(o: &Outcome, settings: &Settings, summary: &summary::Summary) -> String {
     let targets: Vec<String> = o.targets.iter().map(|(m, v)| format!("{m} {v}")).collect();
-    let route = match settings.route {
-        settings::Route::Adapter => "prometheus-adapter route (deploy/prometheus-adapter-values.yaml)",
-    };
+    let route = settings.route.describe();
     let mut out = format!(
         "autoscaling lab: {route}\n\
          real:      app pods (processes), probes, Prometheus + file discovery, adapter PromQL, loadgen, Service\n\
-         modelled:  the HPA controller (deploy/base/hpa.yaml), kubelet probe schedule, ReplicaSet pod choice\n",
+         modelled:  the HPA controller, kubelet probe schedule, ReplicaSet pod choice\n",
     );
     if o.overrides.is_empty() {
         out += "lab overrides: none\n";

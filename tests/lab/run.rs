@@ -8,16 +8,16 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use crate::common::prometheus::Prometheus;
-use crate::e2e::hpa::{self, PodMetric};
+use crate::e2e::hpa_behavior::Behavior;
 use crate::e2e::hpa_controller::Controller;
 use crate::e2e::manifests;
 use crate::e2e::prometheus::{file_sd_config, target_groups, Target};
 
 use super::load::{Load, Profile};
-use super::metrics_api::MetricsApi;
+use super::metrics_api::{deploy_window, Autoscaler};
 use super::pods::{Deployment, Exits};
 use super::service::Service;
-use super::settings::Settings;
+use super::settings::{Route, Settings};
 use super::timeline::{Row, Timeline};
 
 const NAMESPACE: &str = "default";
@@ -25,6 +25,7 @@ const SERVICE: &str = "custom-metrics-app";
 
 /// What a run produced.
 pub struct Outcome {
+    pub route: Route,
     pub timeline: Timeline,
     pub profile: Profile,
     pub overrides: Vec<String>,
@@ -39,6 +40,8 @@ pub struct Outcome {
     pub sync: f64,
     pub readiness_period: f64,
     pub scale_down_window: f64,
+    /// The behavior the modelled HPA ran with (overrides applied).
+    pub behavior: Behavior,
     pub loadgen: serde_json::Value,
     pub exits: Exits,
 }
@@ -62,20 +65,13 @@ impl Clock {
 pub fn run(settings: &Settings) -> Outcome {
     let endpoint = manifests::service_monitor();
     let (_, rules) = manifests::adapter_rules();
-    let spec = manifests::hpa();
     let template = manifests::deployment();
     let profile = Profile::parse(&settings.stages).unwrap_or_else(|e| panic!("--stages: {e}"));
 
     let deploy_scrape = endpoint.interval.as_secs_f64();
-    let deploy_window = MetricsApi::window_seconds(&rules);
+    let deploy_window = deploy_window(&rules);
     let scrape = settings.scrape_interval.unwrap_or(deploy_scrape);
     let window = settings.window.unwrap_or(deploy_window);
-    let mut behavior = spec.behavior.clone();
-    let deploy_down = behavior.scale_down.stabilization_seconds;
-    if let Some(w) = settings.scale_down_window {
-        behavior.scale_down.stabilization_seconds = w;
-    }
-    let overrides = settings.overrides(deploy_scrape, deploy_window, deploy_down);
     let clock = Clock {
         start: Instant::now(),
         scale: settings.time_scale,
@@ -115,20 +111,24 @@ pub fn run(settings: &Settings) -> Outcome {
         }
     };
 
-    // Warm-up: the minimum of pods, ready, with metrics in Prometheus.
+    // Warm-up: a first pod, so that the rules' series exist; then the
+    // route's minimum, ready, every metric served (the load starts from a
+    // settled state).
     let window_factor = window / deploy_window * settings.time_scale;
-    let metrics: Vec<String> = spec.targets.iter().map(|t| t.metric.clone()).collect();
-    deployment.scale_to(clock.now(), spec.min_replicas);
+    let discover = || Autoscaler::discover(settings.route, &prom, NAMESPACE, settings.load_scale, window_factor);
     let warm_limit =
         clock.now() + 10.0 * (window + scrape + template.readiness.period_seconds) + 60.0 / settings.time_scale;
-    let api = loop {
+    let warm_pause = clock.lab(1.0).min(Duration::from_millis(250));
+    deployment.scale_to(clock.now(), 1);
+    let autoscaler = loop {
         step(&mut deployment, clock.now());
-        let names: Vec<String> = deployment.hpa_view().into_iter().map(|(n, _)| n).collect();
-        let names: Vec<&str> = names.iter().map(String::as_str).collect();
-        if deployment.ready() == spec.min_replicas {
-            if let Some(api) = MetricsApi::discover(&prom, &rules, &metrics, NAMESPACE, window_factor) {
-                if api.read(&prom, &names).iter().all(|m| m.len() == names.len()) {
-                    break api;
+        if let Some(a) = discover() {
+            if deployment.replicas != a.min {
+                deployment.scale_to(clock.now(), a.min);
+            } else if deployment.ready() == a.min {
+                let view = deployment.hpa_view();
+                if a.read(&prom, &view, a.min, a.min).iter().all(|r| r.proposal.is_some()) {
+                    break a;
                 }
             }
         }
@@ -137,22 +137,21 @@ pub fn run(settings: &Settings) -> Outcome {
             "warm-up: no metrics for the first pods\n{}",
             prom.log()
         );
-        std::thread::sleep(clock.lab(1.0).min(Duration::from_millis(250)));
+        std::thread::sleep(warm_pause);
     };
-    for s in &api.sources {
-        eprintln!("lab: {} ← {}", s.metric, api.query(s, &["<pods>"]));
+    for s in &autoscaler.sources {
+        eprintln!("lab: {} ← {}", s.metric, autoscaler.query(s, &["<pods>"]));
     }
-
-    let targets: Vec<(String, i64)> = spec
-        .targets
+    let mut behavior = autoscaler.behavior.clone();
+    let deploy_down = behavior.scale_down.stabilization_seconds;
+    if let Some(w) = settings.scale_down_window {
+        behavior.scale_down.stabilization_seconds = w;
+    }
+    let overrides = settings.overrides(deploy_scrape, deploy_window, deploy_down);
+    let targets: Vec<(String, i64)> = autoscaler
+        .sources
         .iter()
-        .map(|t| {
-            let scale = if t.metric == "qps" { settings.load_scale } else { 1.0 };
-            (
-                t.metric.clone(),
-                (hpa::milli(&t.average_value) as f64 * scale).round() as i64,
-            )
-        })
+        .map(|s| (s.metric.clone(), s.target))
         .collect();
 
     // The load and the loop.
@@ -169,7 +168,7 @@ pub fn run(settings: &Settings) -> Outcome {
         settings.concurrency,
         clock.lab(1.0),
     ));
-    let mut controller = Controller::new(spec.min_replicas, spec.max_replicas, behavior.clone());
+    let mut controller = Controller::new(autoscaler.min, autoscaler.max, behavior.clone());
     let mut rows: Vec<Row> = Vec::new();
     let mut loadgen = serde_json::Value::Null;
     // The load starts half a sync period after a sync: the average phase.
@@ -186,34 +185,25 @@ pub fn run(settings: &Settings) -> Outcome {
         if now >= next_sync {
             next_sync += settings.sync_period;
             let view = deployment.hpa_view();
-            let names: Vec<&str> = view.iter().map(|(n, _)| n.as_str()).collect();
-            let values = api.read(&prom, &names);
-            let mut proposals = Vec::new();
-            for ((metric, target), per_pod) in targets.iter().zip(&values) {
-                let pods: Vec<PodMetric> = view
-                    .iter()
-                    .map(|(name, phase)| PodMetric {
-                        phase: *phase,
-                        value: per_pod.get(name).map(|v| hpa::adapter_milli(*v)),
-                    })
-                    .collect();
-                let average = (!per_pod.is_empty()).then(|| {
-                    let counted: Vec<i64> = pods
-                        .iter()
-                        .filter(|p| p.phase != hpa::Phase::Deleting)
-                        .filter_map(|p| p.value)
-                        .collect();
-                    counted.iter().sum::<i64>() as f64 / counted.len().max(1) as f64 / 1000.0
-                });
-                match metric.as_str() {
-                    "qps" => hpa_qps = average,
-                    "cpuTemperature" => hpa_temperature = average,
+            let status = deployment.discovered().len() as u32;
+            let readings = autoscaler.read(&prom, &view, deployment.replicas, status);
+            for (source, reading) in autoscaler.sources.iter().zip(&readings) {
+                match source.metric.as_str() {
+                    "qps" => hpa_qps = reading.per_pod,
+                    "cpuTemperature" => hpa_temperature = reading.per_pod,
                     _ => {}
                 }
-                proposals.push(hpa::replicas_for_pods(&pods, *target, deployment.replicas));
             }
+            let proposals: Vec<Option<u32>> = readings.iter().map(|r| r.proposal).collect();
             let decision = controller.sync(now - t0, deployment.replicas, &proposals);
             if decision.desired != deployment.replicas {
+                eprintln!(
+                    "lab: t={:.0}s HPA {} → {} replicas (proposals {proposals:?}, ready {})",
+                    now - t0,
+                    deployment.replicas,
+                    decision.desired,
+                    deployment.ready()
+                );
                 deployment.scale_to(now, decision.desired);
             }
             synced = true;
@@ -255,8 +245,8 @@ pub fn run(settings: &Settings) -> Outcome {
             loadgen = load.take().unwrap().summary();
         }
         let settled = load.is_none()
-            && deployment.replicas == spec.min_replicas
-            && deployment.ready() == spec.min_replicas
+            && deployment.replicas == autoscaler.min
+            && deployment.ready() == autoscaler.min
             && deployment.terminating() == 0;
         settled_since = if settled { settled_since.or(Some(now)) } else { None };
         // Done once back at the minimum for a sync period and a half, or
@@ -276,17 +266,19 @@ pub fn run(settings: &Settings) -> Outcome {
     let _ = std::fs::remove_dir_all(&sd_dir);
     let readiness_period = template.readiness.period_seconds;
     Outcome {
+        route: settings.route,
         timeline: Timeline { rows },
         profile,
         overrides,
-        min: spec.min_replicas,
-        max: spec.max_replicas,
+        min: autoscaler.min,
+        max: autoscaler.max,
         targets: targets.into_iter().map(|(m, v)| (m, v as f64 / 1000.0)).collect(),
         scrape,
         window,
         sync: settings.sync_period,
         readiness_period,
         scale_down_window: behavior.scale_down.stabilization_seconds,
+        behavior,
         loadgen,
         exits: deployment.exits,
     }
@@ -296,6 +288,7 @@ pub fn run(settings: &Settings) -> Outcome {
 pub fn header(o: &Outcome, settings: &Settings) -> serde_json::Value {
     serde_json::json!({
         "real": "the app processes (pods), their probes' HTTP requests, Prometheus and its file-based discovery, the adapter rules' PromQL, loadgen, the Service's connections",
+        "route": settings.route.describe(),
         "modelled": "the HPA controller (tests/e2e/hpa*.rs), the kubelet's probe schedule and the ReplicaSet's choice of pods (tests/lab/pods.rs); no pod scheduling or image pull time",
         "lab_overrides": o.overrides,
         "stages": settings.stages,

@@ -8,6 +8,17 @@ use std::path::PathBuf;
 pub enum Route {
     /// prometheus-adapter's rules (deploy/prometheus-adapter-values.yaml).
     Adapter,
+    /// KEDA's ScaledObject (`kubectl kustomize deploy/overlays/keda`).
+    Keda,
+}
+
+impl Route {
+    pub fn describe(self) -> &'static str {
+        match self {
+            Route::Adapter => "prometheus-adapter route (deploy/prometheus-adapter-values.yaml, deploy/base/hpa.yaml)",
+            Route::Keda => "KEDA route (kubectl kustomize deploy/overlays/keda: ScaledObject triggers and behavior)",
+        }
+    }
 }
 
 #[derive(Clone, Debug)]
