@@ -76,6 +76,18 @@ fn reached(o: &Outcome, from: f64, until: f64, want: u32) -> Option<f64> {
 /// The two runs, one at a time: each is a dozen processes on a 2-core machine.
 static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
+/// `want` replicas desired and ready within `bound` seconds of the stage's
+/// start, and so until its end.
+fn expect_reached(o: &Outcome, (from, until): (f64, f64), want: u32, bound: f64) {
+    let at = reached(o, from, until, want);
+    assert!(
+        at.is_some_and(|t| t <= from + bound),
+        "{want} replicas by {} s: {at:?}\n{}",
+        from + bound,
+        o.timeline.csv()
+    );
+}
+
 #[test]
 fn adapter_route_short_run() {
     short_run(Route::Adapter, "test-adapter");
@@ -128,41 +140,17 @@ fn short_run(route: Route, name: &str) {
     );
 
     // 1400/s → 3, within the first stage.
-    let at = reached(&o, 0.0, 200.0, 3);
-    assert!(
-        at.is_some_and(|t| t <= bound_up(&o, 2.0)),
-        "3 replicas by {} s: {at:?}\n{}",
-        bound_up(&o, 2.0),
-        show()
-    );
+    expect_reached(&o, (0.0, 200.0), 3, bound_up(&o, 2.0));
     // 6000/s → 10 (12 clamped), within the second.
-    let at = reached(&o, 200.0, 450.0, 10);
-    let limit = 200.0 + bound_up(&o, 2.0);
-    assert!(
-        at.is_some_and(|t| t <= limit),
-        "10 replicas by {limit} s: {at:?}\n{}",
-        show()
-    );
+    expect_reached(&o, (200.0, 450.0), 10, bound_up(&o, 2.0));
     // 1400/s again → 3 under load, within the third: 10 → 5 → 3 on the
     // adapter's route; KEDA's sums lag a step behind while removed pods'
     // series linger (Prometheus applies discovery changes at most every
     // 5 s, 50 cluster seconds at time x0.1), so three steps.
-    let at = reached(&o, 450.0, 810.0, 3);
-    let limit = 450.0 + bound_down(&o, 3.0);
-    assert!(
-        at.is_some_and(|t| t <= limit),
-        "3 replicas by {limit} s: {at:?}\n{}",
-        show()
-    );
+    expect_reached(&o, (450.0, 810.0), 3, bound_down(&o, 3.0));
     // No load → min 1 (3 → 2 → 1), and every pod gone cleanly.
     let end = rows.last().map_or(0.0, |r| r.t);
-    let at = reached(&o, 810.0, end, 1);
-    let limit = 810.0 + bound_down(&o, 2.0);
-    assert!(
-        at.is_some_and(|t| t <= limit),
-        "1 replica by {limit} s: {at:?}\n{}",
-        show()
-    );
+    expect_reached(&o, (810.0, end), 1, bound_down(&o, 2.0));
 
     // No request lost, during scale-in or ever; loadgen sent them all.
     assert_eq!(summary.scale_in_errors + summary.scale_in_failures, 0, "{}", show());

@@ -142,95 +142,48 @@ pub fn svg(o: &Outcome, summary: &str) -> String {
         );
     }
     let target = |m: &str| o.targets.iter().find(|(n, _)| n == m).map(|t| t.1);
-    let mut top = head + 10.0;
-    let load = [
-        Series {
-            label: "offered",
-            color: "#888",
-            value: |r| Some(r.offered_rps),
-            step: false,
-        },
-        Series {
-            label: "served",
-            color: "#06c",
-            value: |r| Some(r.served_rps),
-            step: false,
-        },
+    let series = |label, color, value: fn(&Row) -> Option<f64>, step| Series {
+        label,
+        color,
+        value,
+        step,
+    };
+    let panels = [
+        (
+            "load (requests/s through the Service)",
+            vec![
+                series("offered", "#888", |r| Some(r.offered_rps), false),
+                series("served", "#06c", |r| Some(r.served_rps), false),
+            ],
+            None,
+        ),
+        (
+            "qps per pod, as the HPA saw it at each sync",
+            vec![series("qps per pod (HPA)", "#06c", |r| r.hpa_qps, true)],
+            target("qps").map(|v| (v, "target")),
+        ),
+        (
+            "temperature per pod (°C), as the HPA saw it",
+            vec![series("cpuTemperature (HPA)", "#b60", |r| r.hpa_temperature, true)],
+            target("cpuTemperature").map(|v| (v, "target")),
+        ),
+        (
+            "replicas",
+            vec![
+                series("desired (HPA)", "#c00", |r| Some(f64::from(r.desired)), true),
+                series("ready", "#080", |r| Some(f64::from(r.ready)), true),
+                series("terminating", "#999", |r| Some(f64::from(r.terminating)), true),
+            ],
+            Some((f64::from(o.max), "max")),
+        ),
     ];
-    panel(
-        &mut svg,
-        top,
-        "load (requests/s through the Service)",
-        rows,
-        t_max,
-        &load,
-        None,
-    );
-    top += PANEL + GAP;
-    let qps = [Series {
-        label: "qps per pod (HPA)",
-        color: "#06c",
-        value: |r| r.hpa_qps,
-        step: true,
-    }];
-    let qps_target = target("qps").map(|v| (v, "target"));
-    panel(
-        &mut svg,
-        top,
-        "qps per pod, as the HPA saw it at each sync",
-        rows,
-        t_max,
-        &qps,
-        qps_target,
-    );
-    top += PANEL + GAP;
-    let temp = [Series {
-        label: "cpuTemperature (HPA)",
-        color: "#b60",
-        value: |r| r.hpa_temperature,
-        step: true,
-    }];
-    let temp_target = target("cpuTemperature").map(|v| (v, "target"));
-    panel(
-        &mut svg,
-        top,
-        "temperature per pod (°C), as the HPA saw it",
-        rows,
-        t_max,
-        &temp,
-        temp_target,
-    );
-    top += PANEL + GAP;
-    let replicas = [
-        Series {
-            label: "desired (HPA)",
-            color: "#c00",
-            value: |r| Some(f64::from(r.desired)),
-            step: true,
-        },
-        Series {
-            label: "ready",
-            color: "#080",
-            value: |r| Some(f64::from(r.ready)),
-            step: true,
-        },
-        Series {
-            label: "terminating",
-            color: "#999",
-            value: |r| Some(f64::from(r.terminating)),
-            step: true,
-        },
-    ];
-    panel(
-        &mut svg,
-        top,
-        "replicas",
-        rows,
-        t_max,
-        &replicas,
-        Some((f64::from(o.max), "max")),
-    );
-    top += PANEL + 16.0;
+    let mut top = head + 10.0 - GAP;
+    for (title, lines, guide) in &panels {
+        top += GAP;
+        panel(&mut svg, top, title, rows, t_max, lines, *guide);
+        top += PANEL;
+    }
+    top += 16.0;
     let step = nice(t_max / 8.0);
     for t in (0..).map(|i| f64::from(i) * step).take_while(|t| *t <= t_max) {
         let _ = writeln!(
