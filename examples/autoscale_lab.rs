@@ -35,9 +35,6 @@ fn parse(args: &[String]) -> Result<Settings, String> {
             Some((n, v)) => (n, Some(v.to_owned())),
             None => (flag.as_str(), None),
         };
-        if name == "--help" || name == "-h" {
-            return Err(USAGE.into());
-        }
         let value = match inline {
             Some(v) => v,
             None => it
@@ -100,6 +97,10 @@ fn parse(args: &[String]) -> Result<Settings, String> {
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.iter().any(|a| a == "--help" || a == "-h") {
+        println!("{USAGE}");
+        return ExitCode::SUCCESS;
+    }
     let settings = match parse(&args) {
         Ok(s) => s,
         Err(e) => {
