@@ -1,7 +1,7 @@
 //! The autoscaling lab: the whole HPA loop on one machine, real where it
 //! can be and modelled where a cluster would be needed.
 //!
-//! Real: the app binary as pods (tests/lab/pods.rs), Prometheus discovering
+//! Real: the app binary as pods (tests/lab/deployment.rs), Prometheus discovering
 //! them from a file as they come and go (the ServiceMonitor's interval and
 //! the operator's relabeling), the adapter rules' PromQL rendered from
 //! deploy/prometheus-adapter-values.yaml for the HPA's pods, loadgen's staged
@@ -14,9 +14,9 @@
 //! by tests/autoscale_lab.rs.
 
 pub mod chart;
+pub mod deployment;
 pub mod load;
 pub mod metrics_api;
-pub mod pods;
 pub mod run;
 pub mod service;
 pub mod settings;

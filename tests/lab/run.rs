@@ -13,9 +13,9 @@ use crate::e2e::hpa_controller::Controller;
 use crate::e2e::manifests;
 use crate::e2e::prometheus::{file_sd_config, target_groups, Target};
 
+use super::deployment::{Deployment, Exits};
 use super::load::{Load, Profile};
 use super::metrics_api::{deploy_window, Autoscaler};
-use super::pods::{Deployment, Exits};
 use super::service::Service;
 use super::settings::{Route, Settings};
 use super::timeline::{Row, Timeline};
@@ -26,6 +26,8 @@ const SERVICE: &str = "custom-metrics-app";
 /// What a run produced.
 pub struct Outcome {
     pub route: Route,
+    /// loadgen's rates and the qps target times this (lab override).
+    pub load_scale: f64,
     pub timeline: Timeline,
     pub profile: Profile,
     pub overrides: Vec<String>,
@@ -267,6 +269,7 @@ pub fn run(settings: &Settings) -> Outcome {
     let readiness_period = template.readiness.period_seconds;
     Outcome {
         route: settings.route,
+        load_scale: settings.load_scale,
         timeline: Timeline { rows },
         profile,
         overrides,
@@ -289,7 +292,7 @@ pub fn header(o: &Outcome, settings: &Settings) -> serde_json::Value {
     serde_json::json!({
         "real": "the app processes (pods), their probes' HTTP requests, Prometheus and its file-based discovery, the adapter rules' PromQL, loadgen, the Service's connections",
         "route": settings.route.describe(),
-        "modelled": "the HPA controller (tests/e2e/hpa*.rs), the kubelet's probe schedule and the ReplicaSet's choice of pods (tests/lab/pods.rs); no pod scheduling or image pull time",
+        "modelled": "the HPA controller (tests/e2e/hpa*.rs), the kubelet's probe schedule and the ReplicaSet's choice of pods (tests/lab/deployment.rs); no pod scheduling or image pull time",
         "lab_overrides": o.overrides,
         "stages": settings.stages,
         "load_scale": settings.load_scale,

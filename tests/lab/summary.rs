@@ -44,8 +44,7 @@ impl Summary {
         let first = rows.first().map_or(o.min, |r| r.desired);
         let (peak, peak_end) = peak_end(o);
         let qps_target = o.targets.iter().find(|(m, _)| m == "qps").map_or(f64::NAN, |t| t.1);
-        let load_scale = rows.iter().map(|r| r.offered_rps).fold(0.0, f64::max) / peak.max(f64::MIN_POSITIVE);
-        let expected_peak = ((peak * load_scale / qps_target).ceil() as u32).clamp(o.min, o.max);
+        let expected_peak = ((peak * o.load_scale / qps_target).ceil() as u32).clamp(o.min, o.max);
         let during_peak: Vec<_> = rows.iter().filter(|r| r.t <= peak_end).collect();
         let steady = during_peak.last().map_or(first, |r| r.desired);
         // Since when the desired count has been `steady` up to the peak's end.

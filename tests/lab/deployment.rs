@@ -4,9 +4,10 @@
 //! on the template's schedule; deleting a pod takes it out of the Service
 //! and of Prometheus' discovery at once, sleeps the preStop time, sends
 //! SIGTERM and, after the grace period, SIGKILL.
-//! Modelled: the probe scheduling (the kubelet's), the ReplicaSet's choice of
+//! Modelled: the probe scheduling (the kubelet's; failure thresholds and
+//! restarts are not, the app starts at once), the ReplicaSet's choice of
 //! the pod to delete (not ready first, then the newest), and no time for
-//! scheduling or pulling an image. Times are the lab's model seconds.
+//! scheduling or pulling an image. Times are cluster seconds.
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -137,15 +138,16 @@ impl Deployment {
                     // The readiness worker's ticks run from the container's
                     // start too; they count once the startup probe passed.
                     pod.started = probe_ok(pod.addr, s);
-                    pod.next_probe += if pod.started {
+                    let period = if pod.started {
                         readiness.period_seconds
                     } else {
                         s.period_seconds
                     };
+                    pod.next_probe = next_tick(pod.next_probe, period, now);
                 }
                 _ => {
                     pod.ready = probe_ok(pod.addr, &readiness);
-                    pod.next_probe += readiness.period_seconds;
+                    pod.next_probe = next_tick(pod.next_probe, readiness.period_seconds, now);
                 }
             }
         }
@@ -231,6 +233,17 @@ impl Drop for Deployment {
 fn signal(child: &Child, signal: libc::c_int) {
     // SAFETY: kill(2) on the pid of a child this process has not reaped yet.
     unsafe { libc::kill(child.id() as libc::pid_t, signal) };
+}
+
+/// The probe's next tick on its schedule; after a stall, one period from
+/// now rather than a burst of catch-up probes.
+fn next_tick(last: f64, period: f64, now: f64) -> f64 {
+    let next = last + period;
+    if next < now {
+        now + period
+    } else {
+        next
+    }
 }
 
 fn probe_ok(addr: SocketAddr, probe: &Probe) -> bool {
