@@ -6,9 +6,9 @@
 #   docker run --rm -p 3000:3000 custom-metrics-app:dev
 #   docker run --rm custom-metrics-app:dev loadgen --url http://HOST:3000/ --rate 100 --duration 30s
 #
-#   # both CPUs at once (Docker's containerd image store or a registry; a
+#   # every CPU at once (Docker's containerd image store or a registry; a
 #   # multi-platform image cannot be kept in the classic image store):
-#   docker buildx build --platform linux/amd64,linux/arm64 -t REGISTRY/custom-metrics-app:TAG --push .
+#   docker buildx build --platform linux/amd64,linux/arm64,linux/arm/v7,linux/riscv64 -t REGISTRY/custom-metrics-app:TAG --push .
 #   # one CPU, loaded into the local image store (Apple silicon: arm64):
 #   docker buildx build --platform linux/arm64 -t custom-metrics-app:dev --load .
 #
@@ -19,19 +19,25 @@
 # glibc fallback here: only musl's resolver works without NSS files in scratch.
 #
 # The builder runs on the machine's own CPU (--platform=$BUILDPLATFORM) and
-# cross-compiles for the image's (TARGETARCH): rustc under emulation would
-# take many times longer. The script picks the musl target from TARGETARCH
-# and, when it differs from the builder's CPU, Debian's cross gcc as linker
-# (gcc-aarch64-linux-gnu on x86_64, gcc-x86-64-linux-gnu on arm64).
+# cross-compiles for the image's (TARGETARCH, TARGETVARIANT): rustc under
+# emulation would take many times longer. The script picks the musl target
+# from them (x86_64-unknown-linux-musl, aarch64-unknown-linux-musl,
+# armv7-unknown-linux-musleabihf, riscv64gc-unknown-linux-musl) and, when it
+# differs from the builder's CPU, Debian's cross gcc as linker
+# (gcc-aarch64-linux-gnu, gcc-x86-64-linux-gnu, gcc-arm-linux-gnueabihf,
+# gcc-riscv64-linux-gnu). Of 32-bit ARM only v7 (hard float) is built.
 #
 # Not run on the machines this project is developed on (they have no Docker
-# engine): CI builds the same binary with the same script for both CPUs and
-# runs the arm64 one under qemu-aarch64 (.ci/run).
+# engine): CI builds the same binary with the same script for all four CPUs
+# and runs the arm64, armv7 and riscv64 ones under qemu (.ci/run); rustup on
+# those machines serves no armv7/riscv64 musl target, so there CI builds
+# them as static glibc binaries (the script's fallback, refused here).
 
 ARG RUST_VERSION=1.95
 
 FROM --platform=$BUILDPLATFORM docker.io/library/rust:${RUST_VERSION}-slim-bookworm AS builder
 ARG TARGETARCH
+ARG TARGETVARIANT
 ARG BUILDARCH
 # musl-tools brings musl-gcc for crates that compile C; binutils brings the
 # readelf the script uses to prove the binary is static; the cross gcc is
@@ -42,18 +48,20 @@ RUN cross="" \
         case "$TARGETARCH" in \
             arm64) cross=gcc-aarch64-linux-gnu ;; \
             amd64) cross=gcc-x86-64-linux-gnu ;; \
+            arm) cross=gcc-arm-linux-gnueabihf ;; \
+            riscv64) cross=gcc-riscv64-linux-gnu ;; \
             *) echo "unsupported TARGETARCH $TARGETARCH" >&2; exit 1 ;; \
         esac; \
     fi \
     && apt-get update \
     && apt-get install -y --no-install-recommends musl-tools binutils $cross \
     && rm -rf /var/lib/apt/lists/* \
-    && rustup target add "$(TARGETARCH=$TARGETARCH /tmp/build-static.sh --print-target)"
+    && rustup target add "$(TARGETARCH=$TARGETARCH TARGETVARIANT=$TARGETVARIANT /tmp/build-static.sh --print-target)"
 WORKDIR /src
 COPY . .
 RUN --mount=type=cache,target=/usr/local/cargo/registry \
     --mount=type=cache,target=/src/target \
-    bin="$(CMA_REQUIRE_MUSL=1 TARGETARCH=$TARGETARCH scripts/build-static.sh)" \
+    bin="$(CMA_REQUIRE_MUSL=1 TARGETARCH=$TARGETARCH TARGETVARIANT=$TARGETVARIANT scripts/build-static.sh)" \
     && install -D -m 0755 "$bin" /out/custom-metrics-app \
     && if [ "$TARGETARCH" = "$BUILDARCH" ]; then /out/custom-metrics-app --version; fi
 

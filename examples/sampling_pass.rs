@@ -44,6 +44,8 @@ fn measure(what: &str, thermal: &Path, hwmon: &Path) {
     let sampler = Sampler::new(SamplerConfig {
         thermal_root: thermal.to_path_buf(),
         hwmon_root: hwmon.to_path_buf(),
+        // Beside the thermal root: /sys/devices for /sys/class/thermal, none in a fake tree.
+        devices_root: thermal.join("../../devices"),
         interval: Duration::from_secs(1),
         read_timeout: Duration::from_millis(500),
         ..SamplerConfig::default()

@@ -5,14 +5,19 @@
 #
 #   scripts/build-static.sh                    # for this machine (uname -m)
 #   TARGETARCH=arm64 scripts/build-static.sh   # -> target/aarch64-unknown-linux-musl/release/custom-metrics-app
+#   TARGETARCH=arm TARGETVARIANT=v7 scripts/build-static.sh   # 32-bit ARM (Raspberry Pi OS armhf)
+#   TARGETARCH=riscv64 scripts/build-static.sh
 #   scripts/build-static.sh --print-target     # the target triple only, nothing built
 #   CARGO_TARGET_DIR=/tmp/t scripts/build-static.sh
 #
 # Which target: CMA_STATIC_TARGET when set; else TARGETARCH (the platform
-# the image is for, as `docker buildx` passes it: amd64, arm64); else the
-# machine's `uname -m` (x86_64, aarch64/arm64):
+# the image is for, as `docker buildx` passes it: amd64, arm64, arm with
+# TARGETVARIANT v7, riscv64); else the machine's `uname -m`:
 #   amd64 / x86_64    -> x86_64-unknown-linux-musl
 #   arm64 / aarch64   -> aarch64-unknown-linux-musl
+#   arm (v7) / armv7l -> armv7-unknown-linux-musleabihf    (glibc: armv7-unknown-linux-gnueabihf)
+#   riscv64           -> riscv64gc-unknown-linux-musl      (glibc: riscv64gc-unknown-linux-gnu)
+# Only ARMv7 (hard float) among the 32-bit ARM variants: v6 (Pi 1, Zero) is not built.
 # Flags (the same everywhere):
 #   cargo build --release --locked --bin custom-metrics-app --target TRIPLE
 #   RUSTFLAGS="-C target-feature=+crt-static"
@@ -30,21 +35,27 @@
 # CARGO_TARGET_<TRIPLE>_LINKER is already set, Debian's cross gcc:
 #   aarch64 from x86_64:  aarch64-linux-gnu-gcc   (apt-get install gcc-aarch64-linux-gnu)
 #   x86_64 from aarch64:  x86_64-linux-gnu-gcc    (apt-get install gcc-x86-64-linux-gnu)
+#   armv7:                arm-linux-gnueabihf-gcc (gcc-arm-linux-gnueabihf; glibc: + libc6-dev-armhf-cross)
+#   riscv64:              riscv64-linux-gnu-gcc   (gcc-riscv64-linux-gnu; glibc: + libc6-dev-riscv64-cross)
 # Only as a linker driver: musl's libc and crt objects come from rust-std.
-# The result runs under qemu-user (`qemu-aarch64 BINARY`); .ci/run does that.
+# The result runs under qemu-user (`qemu-aarch64`, `qemu-arm`, `qemu-riscv64`
+# BINARY); .ci/run does that for all three.
 #
 # Fallback: when the musl target is not installed and `rustup target add`
 # cannot download it (an offline machine), a native build falls back to a
 # static glibc binary: `--target <arch>-unknown-linux-gnu` with the same
-# RUSTFLAGS. That binary runs in an empty root and serves HTTP, but glibc's
+# RUSTFLAGS; a cross build falls back the same way when the musl target
+# cannot be had (rustup serves no armv7/riscv64 musl on some mirrors) and the
+# glibc one can, saying so. That binary runs in an empty root and serves HTTP, but glibc's
 # static getaddrinfo wants NSS modules at run time, so host names may not
 # resolve: fine for tests on loopback addresses, not for the image. The
 # Dockerfile sets CMA_REQUIRE_MUSL=1, which turns the fallback into an error.
 #
 # Environment:
 #   CMA_REQUIRE_MUSL=1   fail instead of falling back to glibc
-#   CMA_STATIC_TARGET=T  force a target triple (x86_64/aarch64, musl or gnu)
-#   TARGETARCH=A         amd64 or arm64 (set by docker buildx)
+#   CMA_STATIC_TARGET=T  force a target triple (x86_64/aarch64/armv7/riscv64gc, musl or gnu)
+#   TARGETARCH=A         amd64, arm64, arm, riscv64 (set by docker buildx)
+#   TARGETVARIANT=V      v7 with TARGETARCH=arm (set by docker buildx; empty is read as v7)
 #   CARGO_TARGET_DIR     where cargo builds (default: ./target)
 #   CARGO_BUILD_JOBS     parallel jobs, as cargo reads it
 set -euo pipefail
@@ -61,24 +72,41 @@ rust_arch() {
     case "$1" in
         amd64 | x86_64) echo x86_64 ;;
         arm64 | aarch64) echo aarch64 ;;
+        arm | armv7l | armv7) echo armv7 ;;
+        riscv64) echo riscv64gc ;;
         *) return 1 ;;
     esac
 }
 
+# The triples of an arch: musl, glibc; and the prefix of Debian's cross gcc.
+musl_triple() { case "$1" in armv7) echo armv7-unknown-linux-musleabihf ;; *) echo "$1-unknown-linux-musl" ;; esac; }
+gnu_triple() { case "$1" in armv7) echo armv7-unknown-linux-gnueabihf ;; *) echo "$1-unknown-linux-gnu" ;; esac; }
+gcc_prefix() {
+    case "$1" in
+        armv7) echo arm-linux-gnueabihf ;;
+        riscv64gc) echo riscv64-linux-gnu ;;
+        *) echo "$1-linux-gnu" ;;
+    esac
+}
+
 host_arch="$(rust_arch "$(uname -m)")" || {
-    log "error: unsupported build machine $(uname -m) (x86_64 and aarch64 are)"
+    log "error: unsupported build machine $(uname -m) (x86_64, aarch64, armv7l and riscv64 are)"
     exit 2
 }
 if [ -n "${TARGETARCH:-}" ]; then
     arch="$(rust_arch "$TARGETARCH")" || {
-        log "error: unsupported TARGETARCH '$TARGETARCH' (amd64 and arm64 are)"
+        log "error: unsupported TARGETARCH '$TARGETARCH' (amd64, arm64, arm/v7 and riscv64 are)"
         exit 2
     }
+    if [ "$arch" = armv7 ] && [ -n "${TARGETVARIANT:-}" ] && [ "$TARGETVARIANT" != v7 ]; then
+        log "error: unsupported TARGETVARIANT '$TARGETVARIANT' for arm (only v7 is built)"
+        exit 2
+    fi
 else
     arch=$host_arch
 fi
-MUSL="$arch-unknown-linux-musl"
-GNU="$arch-unknown-linux-gnu"
+MUSL="$(musl_triple "$arch")"
+GNU="$(gnu_triple "$arch")"
 
 have_target() {
     # rustup lists installed targets; without rustup, ask rustc for its sysroot.
@@ -100,8 +128,11 @@ if [ -z "$target" ]; then
         target=$MUSL
     elif command -v rustup >/dev/null 2>&1 && rustup target add "$MUSL" >&2; then
         target=$MUSL
-    elif [ "${CMA_REQUIRE_MUSL:-0}" = 1 ] || [ "$arch" != "$host_arch" ]; then
+    elif [ "${CMA_REQUIRE_MUSL:-0}" = 1 ]; then
         log "error: the $MUSL target is not installed and rustup could not add it"
+        exit 1
+    elif [ "$arch" != "$host_arch" ] && ! have_target "$GNU" && ! { command -v rustup >/dev/null 2>&1 && rustup target add "$GNU" >&2; }; then
+        log "error: neither $MUSL nor $GNU is installed, and rustup could add neither"
         exit 1
     else
         log "warning: the $MUSL target is not installed and rustup could not add it;"
@@ -112,8 +143,9 @@ if [ -z "$target" ]; then
 fi
 case "$target" in
     x86_64-unknown-linux-musl | x86_64-unknown-linux-gnu | aarch64-unknown-linux-musl | aarch64-unknown-linux-gnu) ;;
+    armv7-unknown-linux-musleabihf | armv7-unknown-linux-gnueabihf | riscv64gc-unknown-linux-musl | riscv64gc-unknown-linux-gnu) ;;
     *)
-        log "error: unsupported target '$target' (x86_64 or aarch64, -unknown-linux-musl or -gnu)"
+        log "error: unsupported target '$target' (x86_64, aarch64, armv7 or riscv64gc; musl or glibc)"
         exit 2
         ;;
 esac
@@ -123,7 +155,11 @@ if [ "${target%%-*}" != "$arch" ] && [ -n "${TARGETARCH:-}" ]; then
 fi
 arch="${target%%-*}"
 case "$target" in
-    *-musl) ;;
+    *-musl*) log "target $target: musl, static" ;;
+    *) log "target $target: static glibc (the musl target is not available here)" ;;
+esac
+case "$target" in
+    *-musl*) ;;
     *)
         if [ "${CMA_REQUIRE_MUSL:-0}" = 1 ]; then
             log "error: CMA_REQUIRE_MUSL=1 but the target is $target"
@@ -135,7 +171,7 @@ esac
 # Cargo reads the linker from CARGO_TARGET_<TRIPLE in upper case, - as _>_LINKER.
 linker_var="CARGO_TARGET_$(printf '%s' "$target" | tr 'a-z-' 'A-Z_')_LINKER"
 if [ "$arch" != "$host_arch" ]; then
-    cross_gcc="$arch-linux-gnu-gcc"
+    cross_gcc="$(gcc_prefix "$arch")-gcc"
     if [ -n "${!linker_var:-}" ]; then
         log "cross-building $target on $host_arch with $linker_var=${!linker_var}"
     elif command -v "$cross_gcc" >/dev/null 2>&1; then
@@ -143,7 +179,7 @@ if [ "$arch" != "$host_arch" ]; then
         log "cross-building $target on $host_arch: linker $cross_gcc"
     else
         log "error: cross-building $target on $host_arch needs a linker for $arch:"
-        log "error: apt-get install gcc-${arch//_/-}-linux-gnu (or set $linker_var)"
+        log "error: apt-get install gcc-$(gcc_prefix "$arch" | tr _ -) (or set $linker_var)"
         exit 1
     fi
 elif [ "$target" = x86_64-unknown-linux-musl ]; then

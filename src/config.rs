@@ -9,9 +9,12 @@ use std::path::PathBuf;
 use std::str::FromStr;
 use std::time::Duration;
 
-use clap::{Parser, Subcommand};
+use clap::parser::ValueSource;
+use clap::{ArgMatches, CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
 
 use crate::app::{parse_delay, parse_ratio, parse_threads, AppOptions, DelayRange, ErrorRatio, LogFormat};
+use crate::check::CheckArgs;
+use crate::doctor::DoctorArgs;
 use crate::http::Limits;
 use crate::loadgen::LoadgenArgs;
 use crate::server::{ServerConfig, Timeouts};
@@ -23,7 +26,8 @@ use crate::temperature::{HwmonSelector, SourceChoice, TemperatureConfig, Thermal
 /// (Prometheus text format), `/healthz`, `/readyz`, and for experiments
 /// `/status/{code}`, `/delay/{duration}`, `/work/{duration}`,
 /// `POST /readyz/disable|enable` and `/version`.
-/// `custom-metrics-app loadgen --help` describes the load generator.
+/// `custom-metrics-app loadgen --help` describes the load generator,
+/// `custom-metrics-app check --help` the self-test.
 // Without a subcommand the flags configure the server, exactly as before the
 // subcommand existed; server flags before `loadgen` are an error rather than
 // silently ignored (`args_conflicts_with_subcommands`).
@@ -103,6 +107,11 @@ pub struct Cli {
     #[arg(long, env = "CMA_HWMON_ROOT", default_value_os_t = temperature().hwmon_root, value_name = "DIR")]
     pub hwmon_root: PathBuf,
 
+    /// sysfs' devices/ directory: Intel throttle counters (system/cpu/cpuN/thermal_throttle) and the Raspberry Pi
+    /// firmware's get_throttled (under platform/).
+    #[arg(long, env = "CMA_DEVICES_ROOT", default_value_os_t = temperature().devices_root, value_name = "DIR")]
+    pub devices_root: PathBuf,
+
     /// Zones behind cpu_temperature_celsius with the thermal source (the hottest readable one counts): cpu (zones
     /// whose type names a CPU, else all), max (all), a zone (thermal_zone2) or a type (x86_pkg_temp).
     #[arg(long, env = "CMA_THERMAL_ZONE", default_value_t = temperature().thermal_zone, value_name = "SELECTOR", value_parser = ThermalSelector::from_str)]
@@ -117,6 +126,12 @@ pub struct Cli {
     /// Seconds between two sensor sampling passes; a read not done within half of it counts as timed out.
     #[arg(long, env = "CMA_SENSOR_INTERVAL", default_value_t = temperature().interval.as_secs_f64(), value_name = "SECONDS", value_parser = sensor_interval)]
     pub sensor_interval: f64,
+
+    /// Serve the experiment routes (/status/{code}, /delay/{duration}, /work/{duration}, POST /readyz/disable|enable)
+    /// and take --error-ratio, --delay and --work-threads; off answers those paths as unknown ones (`/`), for nodes
+    /// that only serve and measure.
+    #[arg(long, env = "CMA_EXPERIMENTS", value_enum, default_value_t = Switch::On, value_name = "on|off")]
+    pub experiments: Switch,
 
     /// Share of `/` requests answered 500, from 0 to 1, spread evenly (0.1: every tenth request).
     #[arg(long, env = "CMA_ERROR_RATIO", default_value_t = 0.0, value_name = "RATIO", value_parser = parse_ratio)]
@@ -155,11 +170,61 @@ fn one_line(rendered: &str) -> String {
     }
 }
 
+/// A flag that is `on` or `off`.
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Switch {
+    On,
+    Off,
+}
+
+impl Switch {
+    pub fn is_on(self) -> bool {
+        self == Switch::On
+    }
+}
+
+/// The flags that only mean something with the experiment routes on.
+const EXPERIMENT_FLAGS: [(&str, &str); 3] = [
+    ("error_ratio", "--error-ratio (CMA_ERROR_RATIO)"),
+    ("delay", "--delay (CMA_DELAY)"),
+    ("work_threads", "--work-threads (CMA_WORK_THREADS)"),
+];
+
+/// With `--experiments off`, a flag of [`EXPERIMENT_FLAGS`] given on the
+/// command line or in the environment is an error, not silently ignored: the
+/// operator asked for two things that contradict each other.
+fn check_experiment_flags(cli: &Cli, matches: &ArgMatches) -> Result<(), String> {
+    if cli.command.is_some() || cli.experiments.is_on() {
+        return Ok(());
+    }
+    let given: Vec<&str> = EXPERIMENT_FLAGS
+        .iter()
+        .filter(|(id, _)| {
+            matches!(
+                matches.value_source(id),
+                Some(ValueSource::CommandLine | ValueSource::EnvVariable)
+            )
+        })
+        .map(|(_, flag)| *flag)
+        .collect();
+    if given.is_empty() {
+        return Ok(());
+    }
+    Err(format!(
+        "error: {} given with --experiments off (CMA_EXPERIMENTS): drop it, or turn the experiments on",
+        given.join(", ")
+    ))
+}
+
 /// What the binary does instead of serving.
 #[derive(Subcommand, Debug, Clone)]
 pub enum Command {
     /// Send requests to a URL at a fixed rate for a fixed time, then print a summary.
     Loadgen(LoadgenArgs),
+    /// Check that a running app answers `/` and counts it on `/metrics` (the chart's `helm test`).
+    Check(CheckArgs),
+    /// Find what breaks the metrics pipeline (app, Prometheus, adapter or KEDA), in order, with the fix.
+    Doctor(DoctorArgs),
 }
 
 /// The server's defaults, which the flags show and fall back to.
@@ -221,15 +286,25 @@ impl Cli {
         T: Into<std::ffi::OsString> + Clone,
     {
         let args: Vec<std::ffi::OsString> = args.into_iter().map(Into::into).collect();
-        match Cli::try_parse_from(&args) {
-            Ok(cli) => cli,
+        let parsed = Cli::command()
+            .try_get_matches_from(&args)
+            .and_then(|matches| Ok((Cli::from_arg_matches(&matches)?, matches)));
+        match parsed {
+            Ok((cli, matches)) => match check_experiment_flags(&cli, &matches) {
+                Ok(()) => cli,
+                Err(message) => {
+                    eprintln!("{message} (see --help)");
+                    std::process::exit(2);
+                }
+            },
             Err(e) => match e.kind() {
                 clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion => e.exit(),
                 _ => {
-                    let help = if args.get(1).is_some_and(|a| a == "loadgen") {
-                        "custom-metrics-app loadgen --help"
-                    } else {
-                        "--help"
+                    let help = match args.get(1).and_then(|a| a.to_str()) {
+                        Some("loadgen") => "custom-metrics-app loadgen --help",
+                        Some("check") => "custom-metrics-app check --help",
+                        Some("doctor") => "custom-metrics-app doctor --help",
+                        _ => "--help",
                     };
                     eprintln!("{} (see {help})", one_line(&e.render().to_string()));
                     std::process::exit(2);
@@ -278,6 +353,7 @@ impl Cli {
             sim_step: self.sim_step,
             thermal_root: self.thermal_root.clone(),
             hwmon_root: self.hwmon_root.clone(),
+            devices_root: self.devices_root.clone(),
             thermal_zone: self.thermal_zone.clone(),
             hwmon_sensor: self.hwmon_sensor.clone(),
             interval,
@@ -328,6 +404,27 @@ mod tests {
         assert_eq!((t.thermal_root, t.hwmon_root), (d.thermal_root, d.hwmon_root));
         assert_eq!((t.thermal_zone, t.hwmon_sensor), (d.thermal_zone, d.hwmon_sensor));
         assert_eq!((t.interval, t.read_timeout), (d.interval, d.read_timeout));
+    }
+
+    #[test]
+    fn experiment_flags_need_the_experiments_on() {
+        let check = |args: &[&str]| {
+            let matches = Cli::command().try_get_matches_from(args).unwrap();
+            check_experiment_flags(&Cli::from_arg_matches(&matches).unwrap(), &matches)
+        };
+        assert_eq!(check(&["x"]), Ok(()));
+        assert_eq!(check(&["x", "--experiments=off"]), Ok(()));
+        assert_eq!(
+            check(&["x", "--error-ratio=0.5", "--delay=1ms", "--work-threads=2"]),
+            Ok(())
+        );
+        let refused = check(&["x", "--experiments", "off", "--error-ratio", "0", "--work-threads=2"]).unwrap_err();
+        assert!(
+            refused.contains("--error-ratio") && refused.contains("--work-threads") && !refused.contains("--delay"),
+            "{refused}"
+        );
+        assert!(check(&["x", "--experiments=off", "--delay=1ms"]).is_err());
+        assert!(Cli::try_parse_from(["x", "--experiments=maybe"]).is_err());
     }
 
     #[test]
@@ -384,6 +481,8 @@ mod tests {
             "/host/sys/class/thermal",
             "--hwmon-root",
             "/host/sys/class/hwmon",
+            "--devices-root",
+            "/host/sys/devices",
             "--thermal-zone",
             "x86_pkg_temp",
             "--hwmon-sensor",
@@ -396,6 +495,7 @@ mod tests {
         assert_eq!(t.source, SourceChoice::Hwmon);
         assert_eq!(t.thermal_root, PathBuf::from("/host/sys/class/thermal"));
         assert_eq!(t.hwmon_root, PathBuf::from("/host/sys/class/hwmon"));
+        assert_eq!(t.devices_root, PathBuf::from("/host/sys/devices"));
         assert_eq!(t.thermal_zone, ThermalSelector::Type("x86_pkg_temp".into()));
         assert_eq!(
             t.hwmon_sensor,

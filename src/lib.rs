@@ -29,7 +29,8 @@
 //! threads, connection I/O, shutdown), `http` (request parsing, response
 //! writing, the per-connection session), `app` (routes, answers, request
 //! counting), `temperature` (where `cpu_temperature_celsius` comes from),
-//! `loadgen` (the load generator subcommand), `config` (flags) and `run`
+//! `loadgen` (the load generator subcommand), `doctor` (the pipeline
+//! diagnosis subcommand), `config` (flags) and `run`
 //! (the binary's [`main`]).
 //!
 //! # The seed
@@ -53,7 +54,11 @@
 #[allow(missing_docs)]
 mod app;
 #[allow(missing_docs)]
+mod check;
+#[allow(missing_docs)]
 mod config;
+#[allow(missing_docs)]
+mod doctor;
 #[allow(missing_docs)]
 mod http;
 #[allow(missing_docs)]
@@ -102,6 +107,10 @@ pub mod internals {
         };
         pub mod sysfs {
             pub use crate::temperature::sysfs::exposition::{SensorTemperatures, SensorUp};
+            pub use crate::temperature::sysfs::throttle_exposition::{
+                Family, FirmwareFlags, SampledValues, ThrottledNow,
+            };
+            pub use crate::temperature::sysfs::trip_exposition::{TripPoints, TripRatio};
             pub use crate::temperature::sysfs::{
                 Sampler, SamplerConfig, Selection, SensorKind, ThermalSelector, RESIDENT_READERS,
             };

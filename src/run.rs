@@ -1,7 +1,8 @@
 //! The binary's whole life: parse flags, build the app, serve until SIGTERM
 //! or SIGINT, drain, exit 0; or, for `custom-metrics-app loadgen ...`, run
-//! the load generator. `src/main.rs` only calls [`main`], so what the
-//! binary needs from the library stays inside it.
+//! the load generator, and for `custom-metrics-app check ...` the self-test.
+//! `src/main.rs` only calls [`main`], so what the binary needs from the
+//! library stays inside it.
 
 use std::sync::Arc;
 
@@ -14,8 +15,11 @@ use crate::temperature::{build_source, ChangeLog};
 /// serve or run `loadgen`; exits the process on any error.
 pub fn main() {
     let cli = Cli::parse_or_exit(std::env::args_os());
-    if let Some(Command::Loadgen(args)) = &cli.command {
-        std::process::exit(crate::loadgen::run(args));
+    match &cli.command {
+        Some(Command::Loadgen(args)) => std::process::exit(crate::loadgen::run(args)),
+        Some(Command::Check(args)) => std::process::exit(crate::check::run(args)),
+        Some(Command::Doctor(args)) => std::process::exit(crate::doctor::run(args)),
+        None => {}
     }
     let config = cli.server_config();
     // One counter shard per worker thread: no more for a scrape to sum.
@@ -36,6 +40,7 @@ pub fn main() {
         shutdown.clone(),
     )
     .with_openmetrics(!cli.no_openmetrics)
+    .with_experiments(cli.experiments.is_on())
     .with_options(cli.app_options());
     let app = match app {
         Ok(app) => Arc::new(app),
@@ -53,11 +58,16 @@ pub fn main() {
         }
     };
     eprintln!(
-        "custom-metrics-app {} listening on {} with {} worker(s); temperature source: {}",
+        "custom-metrics-app {} listening on {} with {} worker(s); temperature source: {}; experiment routes: {}",
         env!("CARGO_PKG_VERSION"),
         server.local_addr(),
         config.workers,
         temperature.summary,
+        if cli.experiments.is_on() {
+            "on"
+        } else {
+            "off (--experiments off)"
+        },
     );
     // Kept until exit: dropping it stops the temperature change log. It
     // looks as often as the sensors are sampled.

@@ -85,7 +85,13 @@ fn setup() -> Setup {
     let so = keda::rendered(&manifests::deploy_dir().join("overlays/keda"));
     let hpa = manifests::hpa();
     let endpoint = manifests::service_monitor();
-    let (_, rules) = manifests::adapter_rules();
+    let (_, all_rules) = manifests::adapter_rules();
+    // The rules behind the base HPA's metrics: the simulated pods have no trip
+    // points, so cpuTemperatureTripRatio (real sensors only) has no series.
+    let rules: Vec<_> = all_rules
+        .into_iter()
+        .filter(|r| hpa.targets.iter().any(|t| r.name_as.as_deref() == Some(&t.metric)))
+        .collect();
     let factor = SCRAPE_INTERVAL.as_secs_f64() / endpoint.interval.as_secs_f64();
 
     let pods = start_pods(&PODS, SIM_START, SIM_STEP);

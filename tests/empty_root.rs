@@ -23,7 +23,8 @@
 //! (so `auto` meets no sensor, as in the image). What the chroot proves
 //! about loader and libc, the ELF check below proves for every binary: the
 //! file is a static executable (no `PT_INTERP`) for the expected CPU
-//! (`CMA_STATIC_ARCH`, default this machine's; `aarch64` under qemu-aarch64).
+//! (`CMA_STATIC_ARCH`, default this machine's; `aarch64` under qemu-aarch64,
+//! `arm` under qemu-arm, `riscv64` under qemu-riscv64).
 
 mod common;
 
@@ -58,14 +59,24 @@ fn static_binary(arch: &str) -> Option<PathBuf> {
     let target_dir = std::env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("target"));
-    let found = ["musl", "gnu"]
+    // The triples scripts/build-static.sh builds for that CPU, musl first.
+    let triples: Vec<String> = match arch {
+        "arm" => vec![
+            "armv7-unknown-linux-musleabihf".into(),
+            "armv7-unknown-linux-gnueabihf".into(),
+        ],
+        "riscv64" => vec![
+            "riscv64gc-unknown-linux-musl".into(),
+            "riscv64gc-unknown-linux-gnu".into(),
+        ],
+        _ => ["musl", "gnu"]
+            .iter()
+            .map(|libc| format!("{arch}-unknown-linux-{libc}"))
+            .collect(),
+    };
+    let found = triples
         .iter()
-        .map(|libc| {
-            target_dir
-                .join(format!("{arch}-unknown-linux-{libc}"))
-                .join("release")
-                .join(BIN)
-        })
+        .map(|triple| target_dir.join(triple).join("release").join(BIN))
         .find(|p| p.is_file());
     if found.is_none() {
         eprintln!(
@@ -119,27 +130,40 @@ fn runner() -> Option<Vec<String>> {
 }
 
 /// The CPU an ELF file is built for, and whether it asks for a program
-/// interpreter (a dynamic loader): read from the ELF64 little-endian header
-/// and program headers, the only kind this test builds.
+/// interpreter (a dynamic loader): read from the ELF header and program
+/// headers, little-endian, 64-bit (x86_64, aarch64, riscv64) or 32-bit (arm).
 fn elf_machine_and_interp(bin: &Path) -> (&'static str, bool) {
     let elf = std::fs::read(bin).expect("read the binary");
     assert!(
-        elf.len() > 64 && elf.starts_with(b"\x7fELF\x02\x01"),
-        "not a 64-bit little-endian ELF file"
+        elf.len() > 64 && elf.starts_with(b"\x7fELF") && elf[5] == 1,
+        "not a little-endian ELF file"
     );
-    let u16_at = |o: usize| u16::from_le_bytes([elf[o], elf[o + 1]]) as usize;
-    let machine = match u16_at(18) {
-        0x3e => "x86_64",
-        0xb7 => "aarch64",
-        other => panic!("unexpected ELF machine {other:#x}"),
+    let wide = match elf[4] {
+        1 => false,
+        2 => true,
+        class => panic!("unexpected ELF class {class}"),
     };
-    let phoff = u64::from_le_bytes(elf[0x20..0x28].try_into().unwrap()) as usize;
-    let (phentsize, phnum) = (u16_at(0x36), u16_at(0x38));
-    const PT_INTERP: u32 = 3;
-    let interp = (0..phnum).any(|i| {
-        let o = phoff + i * phentsize;
-        u32::from_le_bytes(elf[o..o + 4].try_into().unwrap()) == PT_INTERP
-    });
+    let u16_at = |o: usize| u16::from_le_bytes([elf[o], elf[o + 1]]) as usize;
+    let u32_at = |o: usize| u32::from_le_bytes(elf[o..o + 4].try_into().unwrap()) as usize;
+    let machine = match (u16_at(18), wide) {
+        (0x3e, true) => "x86_64",
+        (0xb7, true) => "aarch64",
+        (0xf3, true) => "riscv64",
+        (0x28, false) => "arm",
+        (other, _) => panic!("unexpected ELF machine {other:#x} (64-bit: {wide})"),
+    };
+    // e_phoff, e_phentsize, e_phnum sit at other offsets in ELF32.
+    let (phoff, phentsize, phnum) = if wide {
+        (
+            u64::from_le_bytes(elf[0x20..0x28].try_into().unwrap()) as usize,
+            u16_at(0x36),
+            u16_at(0x38),
+        )
+    } else {
+        (u32_at(0x1c), u16_at(0x2a), u16_at(0x2c))
+    };
+    const PT_INTERP: usize = 3;
+    let interp = (0..phnum).any(|i| u32_at(phoff + i * phentsize) == PT_INTERP);
     (machine, interp)
 }
 
@@ -158,7 +182,9 @@ fn empty_root(bin: &Path) -> PathBuf {
 fn static_binary_serves_from_an_empty_root() {
     let runner = runner();
     let want_arch = std::env::var("CMA_STATIC_ARCH").unwrap_or_else(|_| match &runner {
-        Some(r) if r[0].contains("aarch64") => "aarch64".to_owned(),
+        Some(r) if r[0].ends_with("qemu-aarch64") => "aarch64".to_owned(),
+        Some(r) if r[0].ends_with("qemu-arm") => "arm".to_owned(),
+        Some(r) if r[0].ends_with("qemu-riscv64") => "riscv64".to_owned(),
         _ => std::env::consts::ARCH.to_owned(),
     });
     let Some(bin) = static_binary(&want_arch) else {

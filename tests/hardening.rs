@@ -294,7 +294,7 @@ fn a_panic_in_one_connection_does_not_take_the_server_down() {
 /// Raises this test process's soft limit on open files to `want`, so a
 /// thousand client sockets fit; fails the test, with the reason, when the
 /// hard limit or setrlimit does not allow it.
-fn raise_nofile(want: u64) {
+fn raise_nofile(want: libc::rlim_t) {
     let mut l = libc::rlimit {
         rlim_cur: 0,
         rlim_max: 0,

@@ -3,6 +3,8 @@
 //! scraped over a real socket, and node_exporter run on the same trees as a
 //! reference for the values.
 
+#[path = "common/boards.rs"]
+mod boards;
 mod common;
 
 use std::io::Write;
@@ -11,6 +13,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use boards::{Board, BOARDS, LAPTOP, RK3588, RPI4, RPI5};
 use common::exposition::Metrics;
 use common::fake_sysfs::{wait_for, TestDir};
 use common::{http10_get, spawn_binary_logged, wait_for_exit, Client, TestServer};
@@ -464,6 +467,12 @@ fn auto_without_sensors_serves_the_simulated_temperature() {
         "temperature_sensor_read_errors_total",
         "thermal_zone_temperature_celsius",
         "hwmon_temperature_celsius",
+        "thermal_zone_trip_point",
+        "cpu_temperature_trip_ratio",
+        "cooling_device_",
+        "_throttles_total",
+        "rpi_",
+        "cpu_throttled",
     ] {
         assert!(!m.raw.contains(absent), "{absent} without a real source");
     }
@@ -473,7 +482,8 @@ fn auto_without_sensors_serves_the_simulated_temperature() {
 fn the_binary_takes_sensor_settings_from_the_environment() {
     let sys = FakeSys::new("binary");
     standard_tree(&sys);
-    let (thermal, hwmon) = (sys.thermal(), sys.hwmon());
+    let (thermal, hwmon, devices) = (sys.thermal(), sys.hwmon(), sys.root().join("devices"));
+    sys.write("devices/platform/soc/soc:firmware/get_throttled", "4\n");
     let (child, addr, line) = spawn_binary_logged(
         &["--workers", "1"],
         &[
@@ -482,6 +492,7 @@ fn the_binary_takes_sensor_settings_from_the_environment() {
             ("CMA_HWMON_ROOT", hwmon.to_str().unwrap()),
             ("CMA_HWMON_SENSOR", "coretemp/Core 0"),
             ("CMA_SENSOR_INTERVAL", "0.1"),
+            ("CMA_DEVICES_ROOT", devices.to_str().unwrap()),
         ],
     );
     let mut guard = KillOnDrop(child);
@@ -489,8 +500,15 @@ fn the_binary_takes_sensor_settings_from_the_environment() {
         line.contains("temperature source: hwmon (--temperature-source hwmon; 8 of 10 hwmon sensors readable under"),
         "{line}"
     );
+    assert!(line.contains("the Raspberry Pi firmware flags"), "{line}");
     let m = Metrics::parse(Client::connect(addr).get("/metrics").text());
     assert_eq!(m.text("cpu_temperature_celsius", &[]), Some("33.333"));
+    assert_eq!(
+        m.text("rpi_throttled", &[("flag", "throttled"), ("when", "now")]),
+        Some("1"),
+        "CMA_DEVICES_ROOT reaches the sampler"
+    );
+    assert_eq!(m.text("cpu_throttled", &[]), Some("1"));
 
     // SIGTERM: drains and exits 0, sampler threads and all.
     let child = &mut guard.0;
@@ -508,6 +526,442 @@ fn the_binary_takes_sensor_settings_from_the_environment() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(err.lines().count(), 1, "{err}");
     assert!(err.contains("--hwmon-sensor"), "{err}");
+}
+
+// ---------------------------------------------------------------------------
+// Trip points, headroom and throttling on trees modelled on real boards
+// (tests/common/boards.rs names the kernel sources).
+// ---------------------------------------------------------------------------
+
+/// A board's tree served with the default selector, sampled every 50 ms.
+fn serve_board(board: &Board) -> (FakeSys, Serving) {
+    let sys = FakeSys::new(board.name);
+    board.write(sys.root());
+    let server = serve(&sys.config(SourceChoice::Auto, 50, 2000));
+    (sys, server)
+}
+
+/// `(core, package, count)` per core and `(package, count)` per package.
+type Throttles = (Vec<(String, String, f64)>, Vec<(String, f64)>);
+
+/// The Intel counters node_exporter reports: per core and per package,
+/// the first CPU in glob order (`cpu10` before `cpu2`) that has them.
+fn expected_throttles(board: &Board) -> Throttles {
+    let mut order: Vec<(String, usize)> = (0..board.cpus.len()).map(|n| (format!("cpu{n}"), n)).collect();
+    order.sort();
+    let (mut cores, mut packages) = (Vec::new(), Vec::<(String, f64)>::new());
+    for (_, n) in order {
+        let cpu = &board.cpus[n];
+        let (core, package) = (cpu.core.to_string(), cpu.package.to_string());
+        if !cores.iter().any(|(c, p, _)| *c == core && *p == package) {
+            cores.push((core, package.clone(), cpu.core_throttles as f64));
+        }
+        if !packages.iter().any(|(p, _)| *p == package) {
+            packages.push((package, cpu.package_throttles as f64));
+        }
+    }
+    (cores, packages)
+}
+
+fn errors(m: &Metrics, source: &str) -> f64 {
+    m.value("temperature_sensor_read_errors_total", &[("source", source)])
+        .unwrap_or_else(|| panic!("no error series for {source}"))
+}
+
+#[test]
+fn board_fixtures_export_what_they_hold() {
+    for board in BOARDS {
+        let (sys, server) = serve_board(board);
+        let m = server.metrics();
+        let name = board.name;
+
+        // Trip points: every one the board holds but the garbage it publishes.
+        let mut kept = 0;
+        for (z, zone) in board.zones.iter().enumerate() {
+            for (t, &(kind, temp, hyst)) in zone.trips.iter().enumerate() {
+                let (zone_label, index) = (format!("thermal_zone{z}"), t.to_string());
+                let labels = [("zone", zone_label.as_str()), ("index", &index), ("type", kind)];
+                let dropped = board.dropped_trips.contains(&(z, t));
+                let expected = |milli: i64| (!dropped).then_some(milli as f64 / 1000.0);
+                assert_eq!(
+                    m.value("thermal_zone_trip_point_celsius", &labels),
+                    expected(temp),
+                    "{name} {zone_label} trip {t}"
+                );
+                assert_eq!(
+                    m.value("thermal_zone_trip_point_hysteresis_celsius", &labels),
+                    hyst.and_then(expected),
+                    "{name} {zone_label} trip {t} hysteresis"
+                );
+                kept += usize::from(!dropped);
+            }
+        }
+        assert_eq!(m.family("thermal_zone_trip_point_celsius").len(), kept, "{name}");
+        assert_eq!(errors(&m, "trip_point"), board.dropped_trips.len() as f64, "{name}");
+
+        // Headroom: the selected zone's temperature over its trip, or nothing.
+        let ratio = m.value("cpu_temperature_trip_ratio", &[]);
+        match board.headroom {
+            Some((z, t)) => {
+                let zone = &board.zones[z];
+                let expected = (zone.millidegrees as f64 / 1000.0) / (zone.trips[t].1 as f64 / 1000.0);
+                assert_eq!(ratio, Some(expected), "{name}");
+                assert!(server
+                    .setup
+                    .summary
+                    .contains("cpu_temperature_trip_ratio against thermal_zone"));
+                assert!(
+                    server.setup.summary.contains(&format!(
+                        "thermal_zone{z} {} trip_point_{t} at {} °C",
+                        zone.trips[t].0,
+                        zone.trips[t].1 as f64 / 1000.0
+                    )),
+                    "{name}: {}",
+                    server.setup.summary
+                );
+            }
+            None => {
+                assert_eq!(ratio, None, "{name}");
+                assert!(server.setup.summary.contains("cpu_temperature_trip_ratio absent"));
+            }
+        }
+
+        // Cooling devices, as written.
+        assert_eq!(m.family("cooling_device_cur_state").len(), board.cooling.len());
+        for (n, c) in board.cooling.iter().enumerate() {
+            let labels = [("name", n.to_string()), ("type", c.cooling_type.to_string())];
+            let labels: Vec<(&str, &str)> = labels.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            assert_eq!(m.value("cooling_device_cur_state", &labels), Some(c.cur_state as f64));
+            assert_eq!(m.value("cooling_device_max_state", &labels), Some(c.max_state as f64));
+        }
+
+        // Intel throttle counters, one per core and per package.
+        let (cores, packages) = expected_throttles(board);
+        assert_eq!(m.family("cpu_core_throttles_total").len(), cores.len(), "{name}");
+        for (core, package, count) in cores {
+            let labels = [("core", core.as_str()), ("package", &package)];
+            assert_eq!(m.value("cpu_core_throttles_total", &labels), Some(count));
+        }
+        assert_eq!(m.family("cpu_package_throttles_total").len(), packages.len());
+        for (package, count) in packages {
+            assert_eq!(
+                m.value("cpu_package_throttles_total", &[("package", &package)]),
+                Some(count)
+            );
+        }
+
+        // Raspberry Pi firmware flags: eight series, each one bit.
+        let flags = board
+            .firmware
+            .map(|(_, text)| u32::from_str_radix(text.trim(), 16).unwrap());
+        let names = [
+            "under_voltage",
+            "frequency_capped",
+            "throttled",
+            "soft_temperature_limit",
+        ];
+        for (bit, flag) in names.iter().enumerate() {
+            for (when, shift) in [("now", 0), ("since_boot", 16)] {
+                let expected = flags.map(|f| f64::from((f >> (bit + shift)) & 1));
+                assert_eq!(
+                    m.value("rpi_throttled", &[("flag", flag), ("when", when)]),
+                    expected,
+                    "{name} {flag} {when}"
+                );
+            }
+        }
+
+        let alarm = board.rpi_volt_alarm.map(|text| text.trim().parse::<f64>().unwrap());
+        assert_eq!(m.value("rpi_under_voltage_alarm", &[]), alarm, "{name}");
+
+        // Throttled now: only the Pi 4's firmware says so (soft limit).
+        let throttled = if board.name == "rpi4" { "1" } else { "0" };
+        assert_eq!(m.text("cpu_throttled", &[]), Some(throttled), "{name}");
+        for source in ["thermal", "cooling_device", "throttle_count", "rpi_firmware"] {
+            assert_eq!(errors(&m, source), 0.0, "{name} {source}");
+        }
+        drop(sys);
+    }
+}
+
+#[test]
+fn boards_heat_up_and_throttle() {
+    // RK3588 under load: the big cores pass alert0 and alert1, cpufreq
+    // cooling engages, the ratio passes 1.
+    let (sys, server) = serve_board(&RK3588);
+    sys.zone_temp(1, "86000\n");
+    sys.write("class/thermal/cooling_device1/cur_state", "3\n");
+    wait_for("the RK3588 to throttle", || {
+        let m = server.metrics();
+        m.value("cpu_temperature_trip_ratio", &[]) == Some(86.0 / 75.0)
+            && m.text("cpu_throttled", &[]) == Some("1")
+            && m.text("cpu_temperature_celsius", &[]) == Some("86")
+    });
+    // Cooled below alert0 but cpufreq still capped: throttled, ratio under 1.
+    sys.zone_temp(1, "72000\n");
+    wait_for("the ratio to follow", || {
+        let m = server.metrics();
+        m.value("cpu_temperature_trip_ratio", &[]) == Some(72.0 / 75.0) && m.text("cpu_throttled", &[]) == Some("1")
+    });
+    sys.write("class/thermal/cooling_device1/cur_state", "0\n");
+    wait_for("cpufreq released", || {
+        server.metrics().text("cpu_throttled", &[]) == Some("0")
+    });
+    drop(server);
+
+    // The laptop: a throttle event moves a counter; throttled for that
+    // interval, then not. acpitz pinned: its passive trip gives a ratio.
+    // A 400 ms interval: the one interval that shows the rise outlasts a
+    // scrape on a loaded machine.
+    let sys = FakeSys::new("laptop-events");
+    LAPTOP.write(sys.root());
+    let mut config = sys.config(SourceChoice::Thermal, 400, 2000);
+    config.thermal_zone = "acpitz".parse().unwrap();
+    let server = serve(&config);
+    let m = server.metrics();
+    assert_eq!(m.value("cpu_temperature_trip_ratio", &[]), Some(52.0 / 95.0));
+    assert_eq!(m.text("cpu_throttled", &[]), Some("0"));
+    // Watch for the one interval in which cpu_throttled is 1.
+    sys.write(
+        "devices/system/cpu/cpu0/thermal_throttle/package_throttle_count",
+        "3420\n",
+    );
+    wait_for("the counter's rise", || {
+        server.metrics().text("cpu_throttled", &[]) == Some("1")
+    });
+    wait_for("the next interval", || {
+        server.metrics().text("cpu_throttled", &[]) == Some("0")
+    });
+    assert_eq!(
+        server
+            .metrics()
+            .value("cpu_package_throttles_total", &[("package", "0")]),
+        Some(3420.0)
+    );
+    // idle injection starts
+    sys.write("class/thermal/cooling_device4/cur_state", "25\n");
+    wait_for("powerclamp", || {
+        server.metrics().text("cpu_throttled", &[]) == Some("1")
+    });
+    drop(server);
+
+    // The Pi 5 on a weak supply: under-voltage and capping now.
+    let (sys, server) = serve_board(&RPI5);
+    sys.write(
+        "devices/platform/soc@107c000000/soc@107c000000:firmware/get_throttled",
+        "50005\n",
+    );
+    sys.write("class/hwmon/hwmon0/in0_lcrit_alarm", "1\n");
+    wait_for("the flags", || {
+        let m = server.metrics();
+        let flag = |flag: &str, when: &str| m.value("rpi_throttled", &[("flag", flag), ("when", when)]);
+        flag("under_voltage", "now") == Some(1.0)
+            && flag("throttled", "now") == Some(1.0)
+            && flag("frequency_capped", "now") == Some(0.0)
+            && flag("under_voltage", "since_boot") == Some(1.0)
+            && flag("throttled", "since_boot") == Some(1.0)
+            && flag("soft_temperature_limit", "since_boot") == Some(0.0)
+            && m.text("cpu_throttled", &[]) == Some("1")
+            && m.text("rpi_under_voltage_alarm", &[]) == Some("1")
+    });
+}
+
+#[test]
+fn throttling_series_equal_node_exporters_on_every_board() {
+    let Some(exporter) = node_exporter() else {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "prometheus-node-exporter is required in CI but was not found"
+        );
+        let _ = std::io::stderr().write_all(b"\nSKIP throttling_series_equal_node_exporters: no node_exporter\n");
+        return;
+    };
+    let mut compared = 0;
+    for board in BOARDS {
+        let (sys, server) = serve_board(board);
+        let ours = server.metrics();
+        let theirs = NodeExporter::start(&exporter, sys.root()).metrics();
+        let pairs = [
+            ("node_cooling_device_cur_state", "cooling_device_cur_state"),
+            ("node_cooling_device_max_state", "cooling_device_max_state"),
+            ("node_cpu_core_throttles_total", "cpu_core_throttles_total"),
+            ("node_cpu_package_throttles_total", "cpu_package_throttles_total"),
+        ];
+        for (their_name, our_name) in pairs {
+            let their_family = theirs.family(their_name);
+            let our_family = ours.family(our_name);
+            assert_eq!(their_family.len(), our_family.len(), "{} {our_name}", board.name);
+            for (labels, value) in their_family {
+                let labels: Vec<(&str, &str)> = labels.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+                let our_value = ours
+                    .value(our_name, &labels)
+                    .unwrap_or_else(|| panic!("{}: we lack {our_name}{labels:?}", board.name));
+                assert_eq!(
+                    our_value.to_bits(),
+                    value.to_bits(),
+                    "{} {our_name}{labels:?}",
+                    board.name
+                );
+                compared += 1;
+            }
+        }
+        // And the zones still agree.
+        assert_eq!(
+            theirs.family("node_thermal_zone_temp").len(),
+            ours.family("thermal_zone_temperature_celsius").len()
+        );
+    }
+    // 1 + 1 + 3 + 6 cooling devices, twice; 6 cores and 1 package.
+    assert_eq!(compared, 2 * 11 + 6 + 1);
+}
+
+#[test]
+fn garbage_in_the_new_files_costs_only_that_file() {
+    let sys = FakeSys::new("garbage");
+    RPI4.write(sys.root());
+    LAPTOP.cooling.iter().enumerate().for_each(|(n, c)| {
+        let dir = format!("class/thermal/cooling_device{}", n + 1);
+        sys.write(&format!("{dir}/type"), &format!("{}\n", c.cooling_type));
+        sys.write(&format!("{dir}/cur_state"), &format!("{}\n", c.cur_state));
+        sys.write(&format!("{dir}/max_state"), &format!("{}\n", c.max_state));
+    });
+    for n in 0..4 {
+        sys.write(
+            &format!("devices/system/cpu/cpu{n}/topology/physical_package_id"),
+            "0\n",
+        );
+        sys.write(
+            &format!("devices/system/cpu/cpu{n}/topology/core_id"),
+            &format!("{n}\n"),
+        );
+        sys.write(
+            &format!("devices/system/cpu/cpu{n}/thermal_throttle/core_throttle_count"),
+            "10\n",
+        );
+        sys.write(
+            &format!("devices/system/cpu/cpu{n}/thermal_throttle/package_throttle_count"),
+            "20\n",
+        );
+    }
+    // One garbage file of each kind; its neighbours stay good.
+    let zone = "class/thermal/thermal_zone0";
+    sys.write(&format!("{zone}/trip_point_2_temp"), "hot\n"); // text
+    sys.write(&format!("{zone}/trip_point_2_type"), "passive\n");
+    sys.write(&format!("{zone}/trip_point_3_temp"), "80000\n");
+    sys.write(&format!("{zone}/trip_point_3_type"), "warm\n"); // undefined type
+    sys.write(&format!("{zone}/trip_point_4_temp"), "-5000\n"); // negative
+    sys.write(&format!("{zone}/trip_point_4_type"), "hot\n");
+    sys.write(&format!("{zone}/trip_point_5_temp"), &"9".repeat(5000)); // huge
+    sys.write(&format!("{zone}/trip_point_5_type"), "hot\n");
+    sys.write(&format!("{zone}/trip_point_6_temp"), "85000\n"); // good, then gone
+    sys.write(&format!("{zone}/trip_point_6_type"), "hot\n");
+    sys.write("class/thermal/cooling_device1/cur_state", "garbage\n"); // text
+    sys.write("class/thermal/cooling_device2/max_state", ""); // empty
+    sys.write("class/thermal/cooling_device3/cur_state", "-7\n"); // negative
+    sys.write("class/thermal/cooling_device4/max_state", &"9".repeat(40)); // huge
+    sys.write("devices/system/cpu/cpu1/thermal_throttle/core_throttle_count", "-1\n");
+    sys.write(
+        "devices/system/cpu/cpu2/thermal_throttle/core_throttle_count",
+        "99999999999999999999999\n",
+    );
+    let firmware = "devices/platform/soc/soc:firmware/get_throttled";
+    sys.write(firmware, "0x50005\n"); // not what the kernel writes
+    let server = serve(&sys.config(SourceChoice::Auto, 50, 2000));
+    let m = server.metrics();
+
+    assert_eq!(m.text("cpu_temperature_celsius", &[]), Some("58.426"), "untouched");
+    assert_eq!(m.text("temperature_sensor_up", &[]), Some("1"));
+    let trips: Vec<String> = m
+        .family("thermal_zone_trip_point_celsius")
+        .into_iter()
+        .map(|(labels, _)| labels["index"].clone())
+        .collect();
+    assert_eq!(trips, ["0", "1", "6"], "only the good trip points");
+    assert_eq!(errors(&m, "trip_point"), 4.0, "one per bad trip, once");
+    assert_eq!(
+        m.value("cpu_temperature_trip_ratio", &[]),
+        Some(58.426 / 85.0),
+        "hot before critical"
+    );
+
+    let state = |m: &Metrics, family: &str, n: u32| {
+        let labels = [("name", n.to_string())];
+        m.family(family)
+            .into_iter()
+            .find(|(l, _)| l["name"] == labels[0].1)
+            .map(|(_, v)| v)
+    };
+    assert_eq!(state(&m, "cooling_device_cur_state", 1), None);
+    assert_eq!(
+        state(&m, "cooling_device_max_state", 1),
+        Some(3.0),
+        "the same device's other file"
+    );
+    assert_eq!(state(&m, "cooling_device_max_state", 2), None);
+    assert_eq!(state(&m, "cooling_device_cur_state", 3), None);
+    assert_eq!(state(&m, "cooling_device_max_state", 4), None);
+    assert_eq!(state(&m, "cooling_device_cur_state", 0), Some(1.0), "the fan is fine");
+    assert_eq!(
+        state(&m, "cooling_device_cur_state", 5),
+        Some(-1.0),
+        "powerclamp's -1 is valid"
+    );
+    let cores: Vec<String> = m
+        .family("cpu_core_throttles_total")
+        .into_iter()
+        .map(|(labels, _)| labels["core"].clone())
+        .collect();
+    assert_eq!(cores, ["0", "3"]);
+    assert_eq!(m.family("cpu_package_throttles_total").len(), 1);
+    assert!(
+        m.family("rpi_throttled").is_empty(),
+        "no flags from a bad get_throttled"
+    );
+
+    // Every bad file counts once per pass, under its own source.
+    let before = [
+        errors(&m, "cooling_device"),
+        errors(&m, "throttle_count"),
+        errors(&m, "rpi_firmware"),
+    ];
+    wait_for("errors to keep counting", || {
+        let m = server.metrics();
+        errors(&m, "cooling_device") >= before[0] + 8.0
+            && errors(&m, "throttle_count") >= before[1] + 4.0
+            && errors(&m, "rpi_firmware") >= before[2] + 2.0
+    });
+    assert_eq!(errors(&server.metrics(), "thermal"), 0.0);
+
+    // A trip that vanishes between scans: counted once, its series gone.
+    std::fs::remove_file(sys.thermal().join("thermal_zone0/trip_point_6_temp")).unwrap();
+    std::fs::remove_file(sys.thermal().join("thermal_zone0/trip_point_6_type")).unwrap();
+    wait_for("the vanished trip", || {
+        let m = server.metrics();
+        errors(&m, "trip_point") == 5.0 && m.family("thermal_zone_trip_point_celsius").len() == 2
+    });
+    assert_eq!(
+        server.metrics().value("cpu_temperature_trip_ratio", &[]),
+        Some(58.426 / 90.0)
+    );
+
+    // Not hex at all, then mended.
+    sys.write(firmware, "throttled\n");
+    std::thread::sleep(Duration::from_millis(200));
+    assert!(server.metrics().family("rpi_throttled").is_empty());
+    sys.write(firmware, "50005\n");
+    wait_for("the mended flags", || {
+        server
+            .metrics()
+            .value("rpi_throttled", &[("flag", "throttled"), ("when", "now")])
+            == Some(1.0)
+    });
+    let m = server.metrics();
+    assert_eq!(
+        errors(&m, "trip_point"),
+        5.0,
+        "faults already reported are not counted again"
+    );
+    assert_eq!(m.text("cpu_temperature_celsius", &[]), Some("58.426"));
 }
 
 // ---------------------------------------------------------------------------
@@ -544,6 +998,7 @@ impl FakeSys {
             source,
             thermal_root: self.thermal(),
             hwmon_root: self.hwmon(),
+            devices_root: self.root().join("devices"),
             interval: Duration::from_millis(interval_ms),
             read_timeout: Duration::from_millis(read_timeout_ms),
             ..TemperatureConfig::default()
@@ -648,6 +1103,7 @@ impl NodeExporter {
                 "--collector.disable-defaults",
                 "--collector.thermal_zone",
                 "--collector.hwmon",
+                "--collector.cpu",
             ])
             .stdout(Stdio::null())
             .stderr(Stdio::null())
@@ -671,10 +1127,10 @@ impl NodeExporter {
             body.contains("node_scrape_collector_success{collector=\"thermal_zone\"} 1"),
             "{body}"
         );
-        assert!(
-            body.contains("node_scrape_collector_success{collector=\"hwmon\"} 1"),
-            "{body}"
-        );
+        for collector in ["hwmon", "cpu"] {
+            let success = format!("node_scrape_collector_success{{collector=\"{collector}\"}} 1");
+            assert!(body.contains(&success), "{body}");
+        }
         Metrics::parse(&body)
     }
 }

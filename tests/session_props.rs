@@ -142,7 +142,7 @@ fn parse_responses(mut wire: &[u8]) -> Result<Vec<String>, String> {
             .ok_or("no Content-Length")?
             .parse()
             .map_err(|_| "bad Content-Length")?;
-        for required in ["\r\nDate: ", "\r\nContent-Type: "] {
+        for required in ["\r\nDate: ", "\r\nCache-Control: no-store\r\n", "\r\nContent-Type: "] {
             if !head.contains(required) {
                 return Err(format!("missing {required:?} in {head:?}"));
             }

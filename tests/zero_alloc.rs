@@ -4,7 +4,8 @@
 //! OpenMetrics, with the latency histogram and the process metrics), chunked
 //! uploads (their heads held in pooled buffers while the body is read), and
 //! the experiment routes and flags (`/status`, `/delay`, `/work`, readiness,
-//! `/version`, `--error-ratio`, `--delay`, the request log's lines).
+//! `/version`, `--error-ratio`, `--delay`, the request log's lines), and the
+//! same paths with `--experiments off`, answered as unknown paths.
 //! The readiness toggles are exercised too, outside the measurement (see
 //! `toggle_readiness`).
 //!
@@ -138,6 +139,7 @@ fn workload(c: &mut RawClient, pipelined: &[u8], rounds: usize) {
 fn request_paths_allocate_nothing() {
     steady_state_requests_allocate_nothing();
     experiment_routes_and_flags_allocate_nothing();
+    experiments_off_allocates_nothing();
     request_log_lines_allocate_nothing();
 }
 
@@ -303,6 +305,46 @@ fn experiment_routes_and_flags_allocate_nothing() {
         allocations() - before,
         0,
         "allocations during 200 rounds (1,800 requests)"
+    );
+    drop(c);
+    running.stop();
+}
+
+/// With `--experiments off`: the experiment paths answered as unknown ones,
+/// and the seed's workload, which must not pay for the extra routing.
+fn experiments_off_allocates_nothing() {
+    let shutdown = Arc::new(Shutdown::new());
+    let app = App::new(Arc::new(SimulatedTemperature::new(50.0, 0.5)), shutdown.clone()).with_experiments(false);
+    let app = Arc::new(app);
+    let mut config = ServerConfig::new("127.0.0.1:0".parse().unwrap());
+    config.limits = Limits { max_body: 1024 };
+    config.shutdown_timeout = Duration::from_secs(2);
+    let server = Server::bind(config).unwrap();
+    let addr = server.local_addr();
+    let running = server.spawn(app.clone(), shutdown).unwrap();
+    let pipelined: Vec<u8> = GET_ROOT.iter().copied().cycle().take(GET_ROOT.len() * 16).collect();
+    let mut c = RawClient::connect(addr);
+    let round = |c: &mut RawClient| {
+        assert_eq!(c.exchange(STATUS_503, 1, false), 200);
+        assert_eq!(c.exchange(STATUS_204, 1, false), 405);
+        assert_eq!(c.exchange(DELAY, 1, false), 200);
+        assert_eq!(c.exchange(WORK, 1, false), 200);
+        assert_eq!(c.exchange(DISABLE, 1, false), 405);
+        assert_eq!(c.exchange(READYZ, 1, false), 200);
+        assert_eq!(c.exchange(VERSION, 1, false), 200);
+        workload(c, &pipelined, 1);
+    };
+    for _ in 0..100 {
+        round(&mut c);
+    }
+    let before = allocations();
+    for _ in 0..500 {
+        round(&mut c);
+    }
+    assert_eq!(
+        allocations() - before,
+        0,
+        "allocations during 500 rounds (15,500 requests)"
     );
     drop(c);
     running.stop();

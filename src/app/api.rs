@@ -136,6 +136,16 @@ impl Api {
         }
     }
 
+    /// The routes `--experiments off` turns into unknown paths: the ones
+    /// that let any client inject statuses, latency or CPU load, or take the
+    /// pod out of its Service.
+    pub fn is_experiment(self) -> bool {
+        matches!(
+            self,
+            Api::Status | Api::Delay | Api::Work | Api::ReadyzDisable | Api::ReadyzEnable
+        )
+    }
+
     /// Position in [`Api::ALL`].
     pub fn index(self) -> usize {
         self as usize

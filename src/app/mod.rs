@@ -53,6 +53,8 @@ pub struct App {
     shutdown: Arc<Shutdown>,
     openmetrics: bool,
     options: AppOptions,
+    /// Whether the experiment routes are served (`--experiments`).
+    experiments: bool,
     /// `POST /readyz/disable` clears it, `/readyz/enable` sets it.
     ready: AtomicBool,
     work: WorkPool,
@@ -93,6 +95,7 @@ impl App {
             temperature,
             shutdown,
             openmetrics: true,
+            experiments: true,
             ready: AtomicBool::new(true),
             work: WorkPool::new(options.work_threads),
             log: None,
@@ -125,6 +128,27 @@ impl App {
     pub fn with_openmetrics(mut self, enabled: bool) -> App {
         self.openmetrics = enabled;
         self
+    }
+
+    /// Whether the experiment routes are served (on by default). Off, their
+    /// paths are answered and counted as any unknown path is (`/`), so they
+    /// change nothing and add no series. The flags that act on `/`
+    /// (`--error-ratio`, `--delay`) are refused by the command line.
+    pub fn with_experiments(mut self, enabled: bool) -> App {
+        self.experiments = enabled;
+        self
+    }
+
+    /// The route that answers `path`.
+    #[inline]
+    fn route(&self, path: &str) -> Api {
+        let api = Api::route(path);
+        // A constant of the run: one predictable branch.
+        if !self.experiments && api.is_experiment() {
+            Api::Root
+        } else {
+            api
+        }
     }
 
     pub fn requests(&self) -> &RequestMetrics {
@@ -345,7 +369,7 @@ fn status_body(status: Status) -> &'static [u8] {
 
 impl Handler for App {
     fn handle(&self, req: &Request<'_>, res: &mut ResponseWriter<'_>) {
-        let api = Api::route(req.path);
+        let api = self.route(req.path);
         if let Some(status) = self.answer(api, req, res) {
             self.record(api, status, req.method, req.path, req.received);
         }
@@ -382,7 +406,7 @@ impl Handler for App {
         res.respond(status, &[], TEXT, body);
         // A head that broke before its path was known counts as `/`.
         self.requests
-            .count(rejection.path.map_or(Api::Root, Api::route), status);
+            .count(rejection.path.map_or(Api::Root, |path| self.route(path)), status);
         if let Some(log) = &self.log {
             // Neither the method nor the time of reading is known here.
             log.record(&LogEntry {

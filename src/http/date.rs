@@ -3,6 +3,12 @@
 //! On Linux the clock is `CLOCK_REALTIME_COARSE`, which the vDSO answers
 //! without a system call; other systems (macOS has no coarse clock) read the
 //! ordinary realtime clock. Formatting happens only when the second changes.
+//!
+//! Seconds are `i64` everywhere, so the header stays right past January 2038
+//! on 32-bit targets too, where the C library's `time_t` (and `timespec`'s
+//! `tv_sec`) may be 32 bits: there the wall clock is read through the 64-bit
+//! `clock_gettime64` system call, once a minute per thread, and carried
+//! forward on the coarse monotonic clock in between.
 
 use std::cell::Cell;
 
@@ -27,7 +33,7 @@ pub(super) fn http_date() -> HttpDate {
     })
 }
 
-#[cfg(target_os = "linux")]
+#[cfg(all(target_os = "linux", target_pointer_width = "64"))]
 fn coarse_unix_seconds() -> i64 {
     let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
     // SAFETY: `ts` is a valid, writable timespec; the clock id is a constant
@@ -40,6 +46,73 @@ fn coarse_unix_seconds() -> i64 {
     }
 }
 
+/// 32-bit Linux: a 32-bit `time_t` overflows on 2038-01-19T03:14:08Z, so the
+/// C library's `clock_gettime(CLOCK_REALTIME…)` cannot be trusted with the
+/// wall clock. The monotonic clock counts from boot and fits 32 bits for 68
+/// years of uptime, and its coarse variant is a vDSO read: each request reads
+/// it and adds an offset to the wall clock, which this thread takes from the
+/// kernel's 64-bit clock once a minute (so clock steps are followed).
+#[cfg(all(target_os = "linux", target_pointer_width = "32"))]
+fn coarse_unix_seconds() -> i64 {
+    const NANOS: i64 = 1_000_000_000;
+    const REFRESH: i64 = 60 * NANOS;
+    thread_local! {
+        /// (monotonic ns when the wall clock was read, wall ns - monotonic ns)
+        static OFFSET: Cell<Option<(i64, i64)>> = const { Cell::new(None) };
+    }
+    let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+    // SAFETY: `ts` is a valid, writable timespec; the clock id is a constant
+    // Linux supports since 2.6.32.
+    if unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC_COARSE, &mut ts) } != 0 {
+        return wall_unix_nanos().div_euclid(NANOS);
+    }
+    let mono = i64::from(ts.tv_sec) * NANOS + i64::from(ts.tv_nsec);
+    OFFSET.with(|cell| {
+        let offset = match cell.get() {
+            Some((at, offset)) if (0..REFRESH).contains(&(mono - at)) => offset,
+            _ => {
+                let offset = wall_unix_nanos() - mono;
+                cell.set(Some((mono, offset)));
+                offset
+            }
+        };
+        (mono + offset).div_euclid(NANOS)
+    })
+}
+
+/// The wall clock in nanoseconds since the epoch, 64 bits whatever `time_t`
+/// is: the `clock_gettime64` system call (Linux 5.1+, number 403 on 32-bit
+/// ARM and x86), else the standard library's clock.
+#[cfg(all(target_os = "linux", target_pointer_width = "32"))]
+pub(super) fn wall_unix_nanos() -> i64 {
+    /// The kernel's `struct __kernel_timespec`: two 64-bit fields on every target.
+    #[repr(C)]
+    struct KernelTimespec {
+        tv_sec: i64,
+        tv_nsec: i64,
+    }
+    #[cfg(any(target_arch = "arm", target_arch = "x86"))]
+    {
+        const SYS_CLOCK_GETTIME64: libc::c_long = 403;
+        let mut ts = KernelTimespec { tv_sec: 0, tv_nsec: 0 };
+        // SAFETY: `ts` matches the kernel's __kernel_timespec layout and is
+        // writable; an older kernel answers ENOSYS and leaves it untouched.
+        let rc = unsafe {
+            libc::syscall(
+                SYS_CLOCK_GETTIME64,
+                libc::CLOCK_REALTIME,
+                &mut ts as *mut KernelTimespec,
+            )
+        };
+        if rc == 0 {
+            return ts.tv_sec * 1_000_000_000 + ts.tv_nsec;
+        }
+    }
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos() as i64)
+}
+
 /// Elsewhere the `Date` header only needs whole seconds, which the normal
 /// realtime clock gives as well (a little more slowly).
 #[cfg(not(target_os = "linux"))]
@@ -47,6 +120,7 @@ fn coarse_unix_seconds() -> i64 {
     precise_unix_seconds()
 }
 
+#[cfg(not(all(target_os = "linux", target_pointer_width = "32")))]
 fn precise_unix_seconds() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -109,6 +183,29 @@ mod tests {
         assert_eq!(s(951_782_400), "Tue, 29 Feb 2000 00:00:00 GMT");
         assert_eq!(s(1_795_000_000), "Wed, 18 Nov 2026 11:06:40 GMT");
         assert_eq!(s(4_102_444_799), "Thu, 31 Dec 2099 23:59:59 GMT");
+    }
+
+    /// The instants a 32-bit `time_t` cannot hold: the last one it can, the
+    /// first one past it, and later ones.
+    #[test]
+    fn formats_instants_past_2038() {
+        assert_eq!(s(i64::from(i32::MAX)), "Tue, 19 Jan 2038 03:14:07 GMT");
+        assert_eq!(s(i64::from(i32::MAX) + 1), "Tue, 19 Jan 2038 03:14:08 GMT");
+        assert_eq!(s(i64::from(u32::MAX)), "Sun, 07 Feb 2106 06:28:15 GMT");
+        assert_eq!(s(i64::from(u32::MAX) + 1), "Sun, 07 Feb 2106 06:28:16 GMT");
+    }
+
+    /// On 32-bit Linux the wall clock comes from the 64-bit system call: it
+    /// must agree with the standard library's clock today.
+    #[cfg(all(target_os = "linux", target_pointer_width = "32"))]
+    #[test]
+    fn wall_clock_64_agrees_with_std() {
+        let std_now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs() as i64;
+        let ours = wall_unix_nanos() / 1_000_000_000;
+        assert!((ours - std_now).abs() <= 1, "{ours} vs {std_now}");
     }
 
     #[test]

@@ -139,6 +139,11 @@ pub(crate) struct Connection {
     stream: Option<TcpStream>,
     buf: Vec<u8>,
     written: bool,
+    /// Where the last complete response's body lies in `buf`.
+    body: std::ops::Range<usize>,
+    /// Connections opened so far: a check that must stay on one pod behind
+    /// a Service (`check`) sees whether the connection was replaced.
+    opened: u32,
 }
 
 /// How a failed attempt on a reused connection may be retried.
@@ -156,7 +161,19 @@ impl Connection {
             stream: None,
             buf: Vec::with_capacity(4096),
             written: false,
+            body: 0..0,
+            opened: 0,
         }
+    }
+
+    /// The body of the last complete response (empty after an error).
+    pub(crate) fn body(&self) -> &[u8] {
+        self.buf.get(self.body.clone()).unwrap_or_default()
+    }
+
+    /// How many connections were opened so far.
+    pub(crate) fn opened(&self) -> u32 {
+        self.opened
     }
 
     /// Whether the last request's bytes were all written (also after a
@@ -169,6 +186,7 @@ impl Connection {
     pub(crate) fn reset(&mut self) {
         self.stream = None;
         self.buf.clear();
+        self.body = 0..0;
     }
 
     /// Sends `request` and reads the whole response; its status code.
@@ -213,6 +231,7 @@ impl Connection {
     async fn attempt(&mut self, request: &[u8], reused: bool) -> Result<Attempt, ErrorKind> {
         if self.stream.is_none() {
             self.stream = Some(connect(&self.addrs).await.map_err(|_| ErrorKind::Connect)?);
+            self.opened += 1;
         }
         let stream = self.stream.as_mut().expect("connected above");
         if let Err(e) = stream.write_all(request).await {
@@ -220,6 +239,7 @@ impl Connection {
         }
         self.written = true;
         self.buf.clear();
+        self.body = 0..0;
         let head = loop {
             if let Some(head) = parse_head(&self.buf)? {
                 break head;
@@ -244,8 +264,9 @@ impl Connection {
                 Err(e) => return Err(io_kind(&e)),
             }
         }
+        self.body = head.len.min(self.buf.len())..end.min(self.buf.len());
         if head.close && self.mode == ConnectionMode::KeepAlive {
-            self.reset();
+            self.stream = None;
         }
         Ok(Attempt::Done(head.status))
     }

@@ -8,6 +8,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::sysfs::exposition::{SensorTemperatures, SensorUp};
+use super::sysfs::throttle_exposition::{describe_throttling, Family, FirmwareFlags, SampledValues, ThrottledNow};
+use super::sysfs::trip_exposition::{describe_headroom, TripPoints, TripRatio};
 use super::sysfs::{HwmonSelector, Sampler, Selection, SensorKind, SensorTemperature, ThermalSelector};
 use super::{SimulatedTemperature, TemperatureSource};
 use crate::metrics::Collector;
@@ -55,6 +57,9 @@ pub struct TemperatureConfig {
     pub sim_step: f64,
     pub thermal_root: PathBuf,
     pub hwmon_root: PathBuf,
+    /// sysfs' `devices` directory: Intel's throttle counters under
+    /// `system/cpu`, the Raspberry Pi firmware under `platform`.
+    pub devices_root: PathBuf,
     pub thermal_zone: ThermalSelector,
     pub hwmon_sensor: HwmonSelector,
     /// Time between two sampling passes.
@@ -75,6 +80,7 @@ impl Default for TemperatureConfig {
             sim_step: 10.0,
             thermal_root: PathBuf::from("/sys/class/thermal"),
             hwmon_root: PathBuf::from("/sys/class/hwmon"),
+            devices_root: PathBuf::from("/sys/devices"),
             thermal_zone: ThermalSelector::Cpu,
             hwmon_sensor: HwmonSelector::Cpu,
             interval,
@@ -141,17 +147,30 @@ pub fn build_source(config: &TemperatureConfig) -> std::io::Result<TemperatureSe
         None => "no reading yet: cpu_temperature_celsius is absent until one is readable".into(),
     };
     let source = Arc::new(SensorTemperature::new(output.clone(), &selection));
+    let set = output.sensors();
     let summary = format!(
-        "{} ({why}); cpu_temperature_celsius from {selection}, {} sensor(s) match, {now}; sampled every {:?}",
+        "{} ({why}); cpu_temperature_celsius from {selection}, {} sensor(s) match, {now}; sampled every {:?}; {}; {}",
         source.name(),
-        output.sensors().selected.len(),
-        config.interval
+        set.selected.len(),
+        config.interval,
+        describe_headroom(&set),
+        describe_throttling(&set),
     );
     let collectors: Vec<Arc<dyn Collector>> = vec![
-        Arc::new(SensorTemperatures::new(SensorKind::Thermal, output.clone())),
-        Arc::new(SensorTemperatures::new(SensorKind::Hwmon, output.clone())),
+        Arc::new(SensorTemperatures::thermal(output.clone())),
+        Arc::new(SensorTemperatures::hwmon(output.clone())),
         Arc::new(SensorUp::new(output.clone())),
         output.errors.clone(),
+        Arc::new(TripPoints::temperatures(output.clone())),
+        Arc::new(TripPoints::hysteresis(output.clone())),
+        Arc::new(TripRatio::new(output.clone())),
+        Arc::new(SampledValues::new(Family::CoolingCur, output.clone())),
+        Arc::new(SampledValues::new(Family::CoolingMax, output.clone())),
+        Arc::new(SampledValues::new(Family::CoreThrottles, output.clone())),
+        Arc::new(SampledValues::new(Family::PackageThrottles, output.clone())),
+        Arc::new(SampledValues::new(Family::UnderVoltageAlarm, output.clone())),
+        Arc::new(FirmwareFlags::new(output.clone())),
+        Arc::new(ThrottledNow::new(output.clone())),
     ];
     Ok(TemperatureSetup {
         source,
@@ -202,6 +221,7 @@ mod tests {
             source,
             thermal_root: dir.path().join("thermal"),
             hwmon_root: dir.path().join("hwmon"),
+            devices_root: dir.path().join("devices"),
             interval: Duration::from_millis(100),
             read_timeout: Duration::from_secs(2),
             ..TemperatureConfig::default()
@@ -299,7 +319,17 @@ mod tests {
                 "thermal_zone_temperature_celsius",
                 "hwmon_temperature_celsius",
                 "temperature_sensor_up",
-                "temperature_sensor_read_errors_total"
+                "temperature_sensor_read_errors_total",
+                "thermal_zone_trip_point_celsius",
+                "thermal_zone_trip_point_hysteresis_celsius",
+                "cpu_temperature_trip_ratio",
+                "cooling_device_cur_state",
+                "cooling_device_max_state",
+                "cpu_core_throttles_total",
+                "cpu_package_throttles_total",
+                "rpi_under_voltage_alarm",
+                "rpi_throttled",
+                "cpu_throttled"
             ]
         );
         assert_eq!(

@@ -414,6 +414,18 @@ def check_real_sensors(c: Checker, dep: dict, where: str) -> None:
     c.check(source in ("auto", "thermal", "hwmon"), f"{where}: CMA_TEMPERATURE_SOURCE selects a real sensor", repr(source))
 
 
+def check_trip_ratio_hpa(c: Checker, hpa: dict, served: set, where: str) -> None:
+    """The real-sensors overlay adds cpuTemperatureTripRatio (0.85) to the base's two metrics."""
+    targets = {
+        m["pods"]["metric"]["name"]: str(m["pods"]["target"].get("averageValue"))
+        for m in hpa["spec"].get("metrics", [])
+        if m.get("type") == "Pods"
+    }
+    want = {"qps": "500", "cpuTemperature": "80", "cpuTemperatureTripRatio": "0.85"}
+    c.check(targets == want, f"{where}: HPA Pods targets are {want}", repr(targets))
+    c.check("cpuTemperatureTripRatio" in served, f"{where}: cpuTemperatureTripRatio is served by a prometheus-adapter rule")
+
+
 def check_job(c: Checker, job: dict, image: str | None, where: str) -> None:
     spec = job["spec"]
     pod = spec["template"]["spec"]
@@ -633,6 +645,9 @@ def main(argv: list[str] | None = None) -> int:
             check_version_label(c, odep, name)
             if name == "real-sensors":
                 check_real_sensors(c, odep, name)
+                ohpa = one(c, objs, "HorizontalPodAutoscaler", name)
+                if ohpa:
+                    check_trip_ratio_hpa(c, ohpa, served, name)
             if name == "cpu-hpa":
                 ohpa = one(c, objs, "HorizontalPodAutoscaler", name)
                 if ohpa:

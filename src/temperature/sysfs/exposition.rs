@@ -74,20 +74,24 @@ pub struct SensorTemperatures {
 }
 
 impl SensorTemperatures {
-    pub fn new(kind: SensorKind, output: Arc<SamplerOutput>) -> SensorTemperatures {
-        let desc = match kind {
-            SensorKind::Thermal => gauge(
-                THERMAL_NAME,
-                "Temperature of each readable thermal zone, in degrees Celsius.",
-                &["zone", "type"],
-            ),
-            SensorKind::Hwmon => gauge(
-                HWMON_NAME,
-                "Temperature of each readable hwmon temperature sensor, in degrees Celsius.",
-                &["chip", "sensor", "label"],
-            ),
-        };
-        SensorTemperatures { desc, kind, output }
+    /// `thermal_zone_temperature_celsius{zone,type}`.
+    pub fn thermal(output: Arc<SamplerOutput>) -> SensorTemperatures {
+        let help = "Temperature of each readable thermal zone, in degrees Celsius.";
+        SensorTemperatures {
+            desc: gauge(THERMAL_NAME, help, &["zone", "type"]),
+            kind: SensorKind::Thermal,
+            output,
+        }
+    }
+
+    /// `hwmon_temperature_celsius{chip,sensor,label}`.
+    pub fn hwmon(output: Arc<SamplerOutput>) -> SensorTemperatures {
+        let help = "Temperature of each readable hwmon temperature sensor, in degrees Celsius.";
+        SensorTemperatures {
+            desc: gauge(HWMON_NAME, help, &["chip", "sensor", "label"]),
+            kind: SensorKind::Hwmon,
+            output,
+        }
     }
 }
 
@@ -99,7 +103,7 @@ impl Collector for SensorTemperatures {
     fn collect(&self, emit: &mut dyn FnMut(Sample<'_>)) {
         let (set, judged) = (self.output.sensors(), self.output.judged());
         for sensor in set.of(self.kind) {
-            if let Some(v) = sensor.celsius(judged) {
+            if let Some(v) = sensor.value(judged) {
                 emit(Sample::new(&sensor.labels, Value::Float(v)));
             }
         }

@@ -5,21 +5,30 @@
 //! - `scan` lists the sensors under a root (any directory, so tests drive
 //!   everything with fake trees) into a `SensorSet`, rebuilt by rescans and
 //!   published behind one pointer;
+//! - with them, the zones' trip points (`trips`) and the throttling files
+//!   (`throttle_scan`: cooling devices, Intel throttle counters, the
+//!   Raspberry Pi firmware's flags), read with the same rules;
 //! - the [`Sampler`] reads them every interval on reader threads, which keep
 //!   a hanging read from stalling anything else; a sensor is down when its
 //!   latest good value is older than the latest judged pass;
 //! - a [`Selection`] says which of them feed `cpu_temperature_celsius`;
-//! - [`SensorTemperature`] and the [`exposition`] collectors compute the
-//!   metrics from the fresh values at scrape time, without touching sysfs.
+//! - [`SensorTemperature`] and the collectors of [`exposition`],
+//!   [`trip_exposition`] and [`throttle_exposition`] compute the metrics
+//!   from the fresh values at scrape time, without touching sysfs.
 
 pub(crate) mod exposition;
 mod sampler;
 mod scan;
 mod selection;
 mod sensor;
+mod sensor_set;
 #[cfg(test)]
 #[path = "../../../tests/common/fake_sysfs.rs"]
 pub(crate) mod test_dir;
+pub(crate) mod throttle_exposition;
+mod throttle_scan;
+pub(crate) mod trip_exposition;
+mod trips;
 
 pub(crate) use exposition::SensorTemperature;
 pub use sampler::{Sampler, SamplerConfig, RESIDENT_READERS};

@@ -21,9 +21,10 @@ use std::time::Instant;
 
 use parking_lot::{Condvar, Mutex, MutexGuard, RwLock};
 
-use super::scan::{scan_chips, scan_zones};
+use super::scan::scan;
 use super::selection::Selection;
-use super::sensor::{Sensor, SensorKind, SensorSet, READ_BUFFER_LEN};
+use super::sensor::{Sensor, SensorKind, ERROR_SOURCES, READ_BUFFER_LEN, TRIP_ERRORS};
+use super::sensor_set::SensorSet;
 use crate::metrics::{CounterVec, Desc, MetricType};
 use crate::temperature::TemperatureConfig;
 
@@ -56,7 +57,8 @@ pub struct PassReport {
 pub struct SamplerOutput {
     /// Swapped whole by rescans, so that nobody waits on a scan.
     sensors: RwLock<Arc<SensorSet>>,
-    /// `temperature_sensor_read_errors_total{source}`, indexed by `SensorKind::index`.
+    /// `temperature_sensor_read_errors_total{source}`, indexed by
+    /// `SensorKind::index`, then `TRIP_ERRORS`.
     pub errors: Arc<CounterVec>,
     /// The latest pass whose reads have all answered or passed their
     /// deadline: values from before it are stale.
@@ -116,13 +118,15 @@ struct State {
 
 impl Sampler {
     /// Lists the sensors and reads them once, on the calling thread (with
-    /// the usual read deadline), so the caller can decide what to use. No
-    /// sampling thread runs until [`Sampler::start`].
+    /// the usual read deadline), so the caller can decide what to use; then
+    /// lists them again, now that the zones' idle readings judge their trip
+    /// points. No sampling thread runs until [`Sampler::start`].
     pub fn new(config: SamplerConfig) -> Sampler {
-        let help = "Temperature sensor reads that failed, plus one per sampling pass that ended with a read still outstanding, by source.";
+        let help = "Sensor and throttling file reads that failed, plus one per sampling pass that ended with a read still outstanding, and trip points dropped at a scan, by source.";
         let desc = Desc::new(READ_ERRORS_NAME, help, MetricType::Counter, &["source"]).expect("valid name");
-        // In `SensorKind` order: `SensorKind::index` is the series.
-        let errors = Arc::new(CounterVec::new(desc, &[&["thermal"], &["hwmon"]], |_| true));
+        let sources: Vec<[&str; 1]> = ERROR_SOURCES.iter().map(|s| [*s]).collect();
+        let sources: Vec<&[&str]> = sources.iter().map(|s| &s[..]).collect();
+        let errors = Arc::new(CounterVec::new(desc, &sources, |_| true));
         let output = SamplerOutput {
             sensors: RwLock::default(),
             errors,
@@ -137,6 +141,7 @@ impl Sampler {
         core.top_up_readers(&mut core.state.lock());
         core.rescan();
         core.run_pass();
+        core.rescan();
         Sampler { core, thread: None }
     }
 
@@ -149,7 +154,7 @@ impl Sampler {
     pub fn counts(&self, kind: SensorKind) -> (usize, usize) {
         let (set, judged) = (self.core.output.sensors(), self.core.output.judged());
         let sensors = set.of(kind);
-        let up = sensors.iter().filter(|s| s.celsius(judged).is_some()).count();
+        let up = sensors.iter().filter(|s| s.value(judged).is_some()).count();
         (sensors.len(), up)
     }
 
@@ -201,7 +206,7 @@ impl Core {
     /// deadline, then accounts for the reads still outstanding.
     fn run_pass(self: &Arc<Core>) -> PassReport {
         let set = self.output.sensors();
-        let sensors = || set.zones.iter().chain(&set.hwmon);
+        let sensors = || set.all();
         let deadline = Instant::now() + self.config.read_timeout;
         let mut st = self.state.lock();
         st.pass += 1;
@@ -209,7 +214,7 @@ impl Core {
         // Each sensor is queued at most once (jobs left over from a pass that
         // ran out of time are busy, not queued again), so room for the whole
         // list is enough: the queue grows only when the list does.
-        let room = (set.zones.len() + set.hwmon.len()).saturating_sub(st.queue.len());
+        let room = set.file_count().saturating_sub(st.queue.len());
         st.queue.reserve(room);
         let before = st.queue.len();
         let idle = sensors().filter(|s| !s.busy.swap(true, Ordering::Relaxed));
@@ -286,10 +291,15 @@ impl Core {
         }
     }
 
+    /// Lists everything anew; a trip point fault not seen at the previous
+    /// scan is logged and counted, once.
     fn rescan(&self) {
-        let config = &self.config;
-        let (zones, hwmon) = (scan_zones(&config.thermal_root), scan_chips(&config.hwmon_root));
-        self.output.publish(self.output.sensors().rescanned(zones, hwmon));
+        let (set, faults) = self.output.sensors().rescanned(scan(&self.config));
+        for fault in faults {
+            eprintln!("temperature: {fault}");
+            self.output.errors.inc(TRIP_ERRORS);
+        }
+        self.output.publish(set);
     }
 
     /// A pass every interval (skipping ticks it overran) until the
@@ -335,6 +345,7 @@ mod tests {
         SamplerConfig {
             thermal_root: dir.path().join("thermal"),
             hwmon_root: dir.path().join("hwmon"),
+            devices_root: dir.path().join("devices"),
             interval: Duration::from_millis(interval_ms),
             read_timeout: Duration::from_millis(interval_ms / 2),
             ..SamplerConfig::default()
@@ -342,7 +353,7 @@ mod tests {
     }
 
     fn values(sensors: &[Arc<Sensor>], judged: u64) -> Vec<Option<f64>> {
-        sensors.iter().map(|s| s.celsius(judged)).collect()
+        sensors.iter().map(|s| s.value(judged)).collect()
     }
 
     #[test]
@@ -479,7 +490,7 @@ mod tests {
         std::fs::write(&fifo, "4000\n").unwrap();
         let report = sampler.run_pass();
         assert_eq!((report.queued, report.timed_out), (3, 0));
-        assert_eq!(zones[0].celsius(report.pass), Some(4.0));
+        assert_eq!(zones[0].value(report.pass), Some(4.0));
     }
 
     #[test]

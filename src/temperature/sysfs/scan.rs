@@ -7,10 +7,54 @@
 //! or missing `temp`: that is a fault to count, not a reason to hide the zone.
 //! The hwmon `chip` label is built as node_exporter (1.12 and later) builds
 //! its own, so both exporters' series join on `{chip, sensor}`.
+//! [`scan`] gathers these, the zones' trip points and the throttling files
+//! (`throttle_scan`) into one [`Scan`].
 
 use std::path::Path;
 
 use super::sensor::{Sensor, SensorKind};
+use super::throttle_scan::{find_firmware, find_undervoltage_alarm, scan_cooling_devices, scan_throttle_counters};
+use super::trips::{list_trips, TripListing};
+use crate::temperature::TemperatureConfig;
+
+/// Everything one scan found, for [`SensorSet::rescanned`](super::sensor_set::SensorSet::rescanned).
+#[derive(Default)]
+pub(super) struct Scan {
+    pub zones: Vec<Sensor>,
+    pub hwmon: Vec<Sensor>,
+    /// The zones' trip points, unjudged.
+    pub trips: Vec<TripListing>,
+    pub cooling_cur: Vec<Sensor>,
+    pub cooling_max: Vec<Sensor>,
+    pub core_throttles: Vec<Sensor>,
+    pub package_throttles: Vec<Sensor>,
+    /// The Raspberry Pi firmware's `get_throttled`, where there is one.
+    pub firmware: Vec<Sensor>,
+    /// The `rpi_volt` chip's `in0_lcrit_alarm`, where there is one.
+    pub undervoltage: Vec<Sensor>,
+}
+
+/// Lists everything the sampler reads under the configured roots.
+pub(super) fn scan(config: &TemperatureConfig) -> Scan {
+    let zones = scan_zones(&config.thermal_root);
+    let trips = zones
+        .iter()
+        .flat_map(|zone| list_trips(zone.path.parent().unwrap_or(Path::new("")), &zone.labels[0]))
+        .collect();
+    let (cooling_cur, cooling_max) = scan_cooling_devices(&config.thermal_root);
+    let (core_throttles, package_throttles) = scan_throttle_counters(&config.devices_root);
+    Scan {
+        zones,
+        hwmon: scan_chips(&config.hwmon_root),
+        trips,
+        cooling_cur,
+        cooling_max,
+        core_throttles,
+        package_throttles,
+        firmware: find_firmware(&config.devices_root).into_iter().collect(),
+        undervoltage: find_undervoltage_alarm(&config.hwmon_root).into_iter().collect(),
+    }
+}
 
 /// Every `thermal_zoneN` under `root`, in zone-number order (empty when the
 /// root is missing or unreadable).
@@ -129,7 +173,7 @@ fn clean(s: &str) -> String {
 /// Names in `dir` of the form `{prefix}{N}{suffix}`, with N decimal, sorted
 /// by N (so `thermal_zone10` comes after `thermal_zone9`). Empty when `dir`
 /// cannot be listed.
-fn numbered_entries(dir: &Path, prefix: &str, suffix: &str) -> Vec<(u64, String)> {
+pub(super) fn numbered_entries(dir: &Path, prefix: &str, suffix: &str) -> Vec<(u64, String)> {
     let Ok(entries) = std::fs::read_dir(dir) else {
         return Vec::new();
     };
@@ -151,7 +195,7 @@ fn numbered_entries(dir: &Path, prefix: &str, suffix: &str) -> Vec<(u64, String)
 /// A one-line attribute (`type`, `name`, `temp1_label`), trimmed; invalid
 /// UTF-8 is replaced, not rejected (label values must be UTF-8). `None` when
 /// the file cannot be read.
-fn read_attribute(path: &Path) -> Option<String> {
+pub(super) fn read_attribute(path: &Path) -> Option<String> {
     let bytes = std::fs::read(path).ok()?;
     Some(String::from_utf8_lossy(bytes.trim_ascii()).into_owned())
 }

@@ -1,5 +1,6 @@
-//! One temperature sensor: its file, its labels and its latest good value;
-//! and the [`SensorSet`], the list of them that the sampler publishes.
+//! One sampled sysfs file (a temperature, a cooling device's state, a
+//! throttle counter, the Raspberry Pi firmware's flags): its path, its
+//! labels and its latest good value.
 //!
 //! A `Sensor` is shared (`Arc`) by the published set, the reader reading it
 //! and the scrape-time collectors. Only the reader writes its value; scrapes
@@ -11,24 +12,70 @@ use std::io;
 use std::os::unix::fs::FileExt;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::Arc;
 
-use super::selection::Selection;
 use crate::metrics::AtomicF64;
 
-/// Which sysfs class a sensor belongs to (also the `source` label of
-/// `temperature_sensor_read_errors_total`).
+/// What a sampled file is (also the `source` label of
+/// `temperature_sensor_read_errors_total`, see [`ERROR_SOURCES`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum SensorKind {
+    /// `thermal_zoneN/temp`.
     Thermal,
+    /// `hwmonN/tempM_input`.
     Hwmon,
+    /// `cooling_deviceN/{cur_state,max_state}`.
+    CoolingDevice,
+    /// `cpuN/thermal_throttle/{core,package}_throttle_count` (Intel).
+    ThrottleCount,
+    /// The Raspberry Pi firmware's `get_throttled`.
+    Firmware,
 }
+
+/// The `source` label values of `temperature_sensor_read_errors_total`:
+/// one per [`SensorKind`], in its order, then the trip points (read at scan
+/// time, see [`TRIP_ERRORS`]).
+pub(super) const ERROR_SOURCES: [&str; 6] = [
+    "thermal",
+    "hwmon",
+    "cooling_device",
+    "throttle_count",
+    "rpi_firmware",
+    "trip_point",
+];
+
+/// The series of `temperature_sensor_read_errors_total` that counts trip
+/// points dropped as garbage or gone.
+pub(super) const TRIP_ERRORS: usize = 5;
 
 impl SensorKind {
     /// Position in the series of `temperature_sensor_read_errors_total`.
     pub fn index(self) -> usize {
         self as usize
     }
+
+    /// How this kind's files are written, unless [`Sensor::parsed_as`] says otherwise.
+    fn format(self) -> Format {
+        match self {
+            SensorKind::Thermal | SensorKind::Hwmon => Format::Millidegrees,
+            SensorKind::CoolingDevice => Format::CoolingState,
+            SensorKind::ThrottleCount => Format::Count,
+            SensorKind::Firmware => Format::Hex,
+        }
+    }
+}
+
+/// The text a sysfs file holds, and the value it stands for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    /// Signed millidegrees Celsius, exported in degrees.
+    Millidegrees,
+    /// A decimal state from -1 up: `intel_powerclamp` writes -1 while it
+    /// injects no idle time (node_exporter reads it the same way).
+    CoolingState,
+    /// A decimal count from 0 up (a counter, a `max_state`).
+    Count,
+    /// Up to 8 hex digits without `0x`: the firmware's `%x` of a 32-bit word.
+    Hex,
 }
 
 /// Why a sensor produced no value in one read.
@@ -38,7 +85,8 @@ pub enum ReadError {
     Io(i32),
     /// The file was empty (or only whitespace).
     Empty,
-    /// The text is not an integer that fits in 64 bits.
+    /// The text is not what the file's format allows (not an integer that
+    /// fits, a negative count, not hex, ...).
     Garbage,
 }
 
@@ -53,7 +101,7 @@ impl fmt::Display for ReadError {
         match self {
             ReadError::Io(errno) => write!(f, "{}", io::Error::from_raw_os_error(*errno)),
             ReadError::Empty => f.write_str("empty file"),
-            ReadError::Garbage => f.write_str("not an integer number of millidegrees"),
+            ReadError::Garbage => f.write_str("not a value this sysfs file can hold"),
         }
     }
 }
@@ -80,6 +128,33 @@ pub(super) fn parse_millidegrees(text: &[u8]) -> Result<f64, ReadError> {
     Ok(millis as f64 / 1000.0)
 }
 
+/// Parses a non-temperature file by its format; like [`parse_millidegrees`],
+/// only what the kernel writes is accepted, from a borrowed slice.
+pub(super) fn parse_value(text: &[u8], format: Format) -> Result<f64, ReadError> {
+    let text = text.trim_ascii();
+    if text.is_empty() {
+        return Err(ReadError::Empty);
+    }
+    let text = std::str::from_utf8(text).map_err(|_| ReadError::Garbage)?;
+    let digits = |s: &str, radix: u32| !s.is_empty() && s.chars().all(|c| c.is_digit(radix));
+    // Counts and states fit in an i64/u64; the f64 is exact up to 2^53,
+    // and node_exporter converts the same way.
+    match format {
+        Format::Millidegrees => parse_millidegrees(text.as_bytes()),
+        Format::CoolingState => match text.strip_prefix('-') {
+            Some("1") => Ok(-1.0),
+            Some(_) => Err(ReadError::Garbage),
+            None if digits(text, 10) => text.parse::<i64>().map(|v| v as f64).map_err(|_| ReadError::Garbage),
+            None => Err(ReadError::Garbage),
+        },
+        Format::Count if digits(text, 10) => text.parse::<u64>().map(|v| v as f64).map_err(|_| ReadError::Garbage),
+        Format::Hex if digits(text, 16) && text.len() <= 8 => u32::from_str_radix(text, 16)
+            .map(f64::from)
+            .map_err(|_| ReadError::Garbage),
+        Format::Count | Format::Hex => Err(ReadError::Garbage),
+    }
+}
+
 /// The longest temperature text accepted: an i64 with sign and newline is
 /// 21 bytes; a read that fills the buffer is not a temperature.
 pub(super) const READ_BUFFER_LEN: usize = 32;
@@ -87,18 +162,25 @@ pub(super) const READ_BUFFER_LEN: usize = 32;
 #[derive(Debug)]
 pub struct Sensor {
     pub kind: SensorKind,
-    /// The temperature file (`…/thermal_zone0/temp`, `…/hwmon1/temp2_input`).
+    /// How its text reads: the kind's format unless set by [`Sensor::parsed_as`].
+    pub format: Format,
+    /// The file (`…/thermal_zone0/temp`, `…/hwmon1/temp2_input`,
+    /// `…/cooling_device3/cur_state`).
     pub path: PathBuf,
     /// Label values in the family's label order: `zone, type` for a zone,
-    /// `chip, sensor, label` for an hwmon sensor.
+    /// `chip, sensor, label` for an hwmon sensor, `name, type` for a cooling
+    /// device, `core, package` or `package` for a throttle counter.
     pub labels: Vec<Box<str>>,
     /// Other names a selector may use for the device: an hwmon chip's `name`
     /// file and its `hwmonN` directory. Empty for zones.
     pub aliases: Vec<Box<str>>,
     /// The latest good value and the pass it came in (0: none): the one place
-    /// where value and up/down live, see [`Sensor::celsius`].
-    celsius: AtomicF64,
+    /// where value and up/down live, see [`Sensor::value`].
+    value: AtomicF64,
     pass: AtomicU64,
+    /// The latest good value is above the one read before it (both good):
+    /// a throttle counter that moved in the last interval.
+    rose: AtomicBool,
     /// A read is queued or in progress; set and cleared under the sampler's
     /// lock, which orders it (the atomic only makes it shareable).
     pub(super) busy: AtomicBool,
@@ -108,35 +190,56 @@ impl Sensor {
     pub fn new(kind: SensorKind, path: PathBuf, labels: Vec<Box<str>>, aliases: Vec<Box<str>>) -> Sensor {
         Sensor {
             kind,
+            format: kind.format(),
             path,
             labels,
             aliases,
-            celsius: AtomicF64::new(0.0),
+            value: AtomicF64::new(0.0),
             pass: AtomicU64::new(0),
+            rose: AtomicBool::new(false),
             busy: AtomicBool::new(false),
         }
+    }
+
+    /// The same sensor, its file read as `format`.
+    pub fn parsed_as(self, format: Format) -> Sensor {
+        Sensor { format, ..self }
     }
 
     /// Same file and names: a rescan keeps the older of the two, with its
     /// value and any read in flight.
     pub fn same_as(&self, other: &Sensor) -> bool {
-        (self.kind, &self.path, &self.labels, &self.aliases) == (other.kind, &other.path, &other.labels, &other.aliases)
+        (self.kind, self.format, &self.path, &self.labels, &self.aliases)
+            == (other.kind, other.format, &other.path, &other.labels, &other.aliases)
     }
 
     /// The latest good value while it is fresh: from the judged pass `judged`
     /// (one whose reads have all answered or passed their deadline) or a
     /// later one. A failed read clears it at once; a read that never answers
     /// lets it go stale when its pass is judged.
-    pub fn celsius(&self, judged: u64) -> Option<f64> {
+    pub fn value(&self, judged: u64) -> Option<f64> {
         let pass = self.pass.load(Ordering::Acquire);
-        (pass != 0 && pass >= judged).then(|| self.celsius.get())
+        (pass != 0 && pass >= judged).then(|| self.value.get())
+    }
+
+    /// The latest good value however old, for judging trip points at scan time.
+    pub fn last_value(&self) -> Option<f64> {
+        (self.pass.load(Ordering::Acquire) != 0).then(|| self.value.get())
+    }
+
+    /// Whether the fresh value (see [`Sensor::value`]) rose over the good
+    /// one before it.
+    pub fn rose(&self, judged: u64) -> bool {
+        self.value(judged).is_some() && self.rose.load(Ordering::Relaxed)
     }
 
     /// Records the outcome of a read finished during pass `pass` (≥ 1).
     pub(super) fn record(&self, result: Result<f64, ReadError>, pass: u64) {
         match result {
             Ok(v) => {
-                self.celsius.set(v);
+                let rose = self.last_value().is_some_and(|before| v > before);
+                self.rose.store(rose, Ordering::Relaxed);
+                self.value.set(v);
                 // Release: whoever sees the stamp sees the value.
                 self.pass.store(pass, Ordering::Release);
             }
@@ -155,78 +258,14 @@ impl Sensor {
     pub fn read(&self, buf: &mut [u8; READ_BUFFER_LEN]) -> Result<f64, ReadError> {
         match File::open(&self.path)?.read_at(buf, 0)? {
             n if n == buf.len() => Err(ReadError::Garbage),
-            n => parse_millidegrees(&buf[..n]),
+            n => parse_value(&buf[..n], self.format),
         }
-    }
-}
-
-/// Every zone, every hwmon sensor, the selection and the sensors it picks
-/// for `cpu_temperature_celsius`. Immutable once built: rescans build a new
-/// one, reusing the `Arc<Sensor>` of every sensor still present (so its
-/// value and an outstanding read carry over).
-#[derive(Default, Debug)]
-pub struct SensorSet {
-    pub zones: Vec<Arc<Sensor>>,
-    pub hwmon: Vec<Arc<Sensor>>,
-    pub selection: Option<Selection>,
-    /// The selection's sensors (a subset of the above); empty without a selection.
-    pub selected: Vec<Arc<Sensor>>,
-}
-
-impl SensorSet {
-    /// The sensors a scan found, with those of `self` that are still present
-    /// taken over, under the same selection.
-    pub fn rescanned(&self, zones: Vec<Sensor>, hwmon: Vec<Sensor>) -> SensorSet {
-        let carry = |found: Vec<Sensor>, old: &[Arc<Sensor>]| -> Vec<Arc<Sensor>> {
-            let keep = |s: Sensor| {
-                old.iter()
-                    .find(|o| o.same_as(&s))
-                    .cloned()
-                    .unwrap_or_else(|| Arc::new(s))
-            };
-            found.into_iter().map(keep).collect()
-        };
-        let set = SensorSet {
-            zones: carry(zones, &self.zones),
-            hwmon: carry(hwmon, &self.hwmon),
-            ..SensorSet::default()
-        };
-        match &self.selection {
-            Some(selection) => set.selecting(selection.clone()),
-            None => set,
-        }
-    }
-
-    /// The zones or the hwmon sensors.
-    pub fn of(&self, kind: SensorKind) -> &[Arc<Sensor>] {
-        match kind {
-            SensorKind::Thermal => &self.zones,
-            SensorKind::Hwmon => &self.hwmon,
-        }
-    }
-
-    /// The same sensors under `selection`.
-    pub fn selecting(&self, selection: Selection) -> SensorSet {
-        SensorSet {
-            zones: self.zones.clone(),
-            hwmon: self.hwmon.clone(),
-            selected: selection.candidates(&self.zones, &self.hwmon),
-            selection: Some(selection),
-        }
-    }
-
-    /// The hottest selected sensor with a fresh value as of the judged pass
-    /// `judged`; `None` when none has one.
-    pub fn selected_celsius(&self, judged: u64) -> Option<f64> {
-        self.selected.iter().filter_map(|s| s.celsius(judged)).reduce(f64::max)
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::temperature::sysfs::scan::{scan_chips, scan_zones};
-    use crate::temperature::sysfs::selection::ThermalSelector;
     use crate::temperature::sysfs::test_dir::TestDir;
 
     #[test]
@@ -273,14 +312,66 @@ mod tests {
     #[test]
     fn a_reading_is_fresh_until_a_later_pass_is_judged_or_a_read_fails() {
         let r = sensor(PathBuf::new());
-        assert_eq!(r.celsius(0), None, "nothing read yet");
+        assert_eq!(r.value(0), None, "nothing read yet");
         r.record(Ok(45.5), 3);
-        assert_eq!((r.celsius(2), r.celsius(3)), (Some(45.5), Some(45.5)));
-        assert_eq!(r.celsius(4), None, "pass 4 judged without a new value: stale");
+        assert_eq!((r.value(2), r.value(3)), (Some(45.5), Some(45.5)));
+        assert_eq!(r.value(4), None, "pass 4 judged without a new value: stale");
         r.record(Ok(-1.0), 5);
-        assert_eq!(r.celsius(4), Some(-1.0));
+        assert_eq!(r.value(4), Some(-1.0));
         r.record(Err(ReadError::Garbage), 5);
-        assert_eq!(r.celsius(4), None, "a failed read is down at once");
+        assert_eq!(r.value(4), None, "a failed read is down at once");
+    }
+
+    #[test]
+    fn parses_states_counts_and_flags() {
+        use Format::*;
+        let ok = |text: &[u8], format| parse_value(text, format).unwrap();
+        assert_eq!(ok(b"3\n", CoolingState), 3.0);
+        assert_eq!(ok(b"-1\n", CoolingState), -1.0, "intel_powerclamp while idle");
+        assert_eq!(ok(b"9223372036854775807", CoolingState), 9_223_372_036_854_775_807.0);
+        assert_eq!(ok(b"18446744073709551615\n", Count), u64::MAX as f64);
+        assert_eq!(ok(b"0\n", Count), 0.0);
+        assert_eq!(ok(b"50005\n", Hex), f64::from(0x50005));
+        assert_eq!(ok(b"e0008", Hex), f64::from(0xe0008));
+        assert_eq!(ok(b"ffffffff", Hex), f64::from(u32::MAX));
+        assert_eq!(ok(b"45500", Millidegrees), 45.5);
+        assert_eq!(parse_value(b" \n", Count), Err(ReadError::Empty));
+        for (bad, format) in [
+            (&b"-2"[..], CoolingState),
+            (b"-", CoolingState),
+            (b"1.5", CoolingState),
+            (b"+1", CoolingState),
+            (b"99999999999999999999", CoolingState),
+            (b"-1", Count),
+            (b"18446744073709551616", Count),
+            (b"on", Count),
+            (b"0x50005", Hex),
+            (b"100000000", Hex),
+            (b"throttled", Hex),
+            (b"-5", Hex),
+            (b"\xff", Hex),
+        ] {
+            assert_eq!(
+                parse_value(bad, format),
+                Err(ReadError::Garbage),
+                "{bad:?} as {format:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_counter_rises_only_between_two_good_reads() {
+        let s = Sensor::new(SensorKind::ThrottleCount, PathBuf::new(), vec![], vec![]);
+        s.record(Ok(5.0), 1);
+        assert!(!s.rose(1), "nothing before the first value");
+        s.record(Ok(7.0), 2);
+        assert!(s.rose(2));
+        assert!(!s.rose(3), "stale");
+        s.record(Ok(7.0), 3);
+        assert!(!s.rose(3));
+        s.record(Err(ReadError::Garbage), 4);
+        s.record(Ok(9.0), 5);
+        assert!(!s.rose(5), "the read before failed");
     }
 
     #[test]
@@ -335,69 +426,5 @@ mod tests {
         let other = dir.write("temp.new", "2000\n");
         std::fs::rename(&other, &path).unwrap();
         assert_eq!(s.read(&mut buf), Ok(2.0), "a new inode under the same name");
-    }
-
-    /// Reads every listed sensor once, as pass `pass` would.
-    fn read_all(sensors: &[Arc<Sensor>], pass: u64) {
-        let mut buf = [0; READ_BUFFER_LEN];
-        for s in sensors {
-            s.record(s.read(&mut buf), pass);
-        }
-    }
-
-    #[test]
-    fn rescans_keep_existing_sensors_and_pick_up_changes() {
-        let dir = TestDir::new("sensor-set");
-        dir.write("thermal_zone0/type", "acpitz\n");
-        dir.write("thermal_zone0/temp", "20000\n");
-        dir.write("thermal_zone1/type", "x86_pkg_temp\n");
-        dir.write("thermal_zone1/temp", "50000\n");
-        let sel = Selection::Thermal(ThermalSelector::Cpu);
-        let first = SensorSet::default()
-            .selecting(sel)
-            .rescanned(scan_zones(dir.path()), vec![]);
-        assert_eq!(first.zones.len(), 2);
-        assert_eq!(first.selected.len(), 1);
-        assert_eq!(first.selected_celsius(0), None);
-        read_all(&first.zones, 1);
-        assert_eq!(first.selected_celsius(1), Some(50.0));
-
-        // Zone 1 goes away, zone 2 arrives, zone 0 is replaced by a new file.
-        std::fs::remove_dir_all(dir.path().join("thermal_zone1")).unwrap();
-        dir.write("thermal_zone2/type", "cpu-thermal\n");
-        dir.write("thermal_zone2/temp", "60000\n");
-        let second = first.rescanned(scan_zones(dir.path()), vec![]);
-        assert_eq!(second.zones.len(), 2);
-        assert!(Arc::ptr_eq(&first.zones[0], &second.zones[0]), "zone 0 carried over");
-        assert_eq!(second.zones[0].celsius(1), Some(20.0), "with its reading");
-        assert_eq!(&*second.zones[1].labels[0], "thermal_zone2");
-        assert_eq!(second.selected_celsius(1), None, "zone 2 not read yet");
-
-        let replacement = dir.write("new", "1000\n");
-        std::fs::rename(replacement, dir.path().join("thermal_zone0/temp")).unwrap();
-        let third = second.rescanned(scan_zones(dir.path()), vec![]);
-        assert!(Arc::ptr_eq(&second.zones[1], &third.zones[1]));
-        read_all(&third.zones, 2);
-        assert_eq!(third.zones[0].celsius(2), Some(1.0), "the replaced file is read");
-        assert_eq!(third.selected_celsius(2), Some(60.0));
-    }
-
-    #[test]
-    fn selection_picks_the_hottest_fresh_value() {
-        let dir = TestDir::new("sensor-set-max");
-        dir.write("hwmon0/name", "coretemp\n");
-        dir.write("hwmon0/temp1_input", "40000\n");
-        dir.write("hwmon0/temp2_input", "-5000\n");
-        dir.write("hwmon0/temp3_input", "broken\n");
-        let set = SensorSet::default().rescanned(vec![], scan_chips(dir.path()));
-        assert!(set.selected.is_empty());
-        let set = set.selecting(Selection::Hwmon("max".parse().unwrap()));
-        assert_eq!(set.selected.len(), 3);
-        assert!(set.selected.iter().all(|s| s.kind == SensorKind::Hwmon));
-        read_all(&set.hwmon[1..2], 1);
-        assert_eq!(set.selected_celsius(1), Some(-5.0));
-        read_all(&set.hwmon, 2);
-        assert_eq!(set.selected_celsius(2), Some(40.0));
-        assert_eq!(set.selected_celsius(3), None, "stale once pass 3 is judged");
     }
 }
