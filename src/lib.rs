@@ -95,6 +95,7 @@ pub mod internals {
         pub use crate::loadgen::client::parse_head;
         pub use crate::loadgen::duration;
         pub use crate::loadgen::schedule::Schedule;
+        pub use crate::loadgen::stages::{parse_stages, Stage};
         pub use crate::loadgen::target::Url;
     }
     pub mod server {

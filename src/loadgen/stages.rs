@@ -80,7 +80,7 @@ pub(crate) fn parse_stage_plan(text: &str) -> Result<StagePlan, String> {
 }
 
 /// Parses `--stages`: `DURATION:RATE` or `DURATION:FROM-TO`, comma-separated.
-pub(crate) fn parse_stages(text: &str) -> Result<Vec<Stage>, String> {
+pub fn parse_stages(text: &str) -> Result<Vec<Stage>, String> {
     let stages = text
         .split(',')
         .map(|part| parse_stage(part.trim()).ok_or_else(|| format!("bad stage {part:?}")))

@@ -67,7 +67,7 @@ impl LoadgenRun {
 /// Runs `custom-metrics-app loadgen ARGS` with `env`; panics (after killing
 /// it) if it has not exited within `limit`.
 pub fn run_loadgen(args: &[&str], env: &[(&str, &str)], limit: Duration) -> LoadgenRun {
-    let child = Command::new(env!("CARGO_BIN_EXE_custom-metrics-app"))
+    let child = Command::new(super::app_binary())
         .arg("loadgen")
         .args(args)
         .envs(env.iter().copied())

@@ -268,6 +268,23 @@ pub fn sample(exposition: &str, series: &str) -> Option<f64> {
         .map(|(_, v)| v)
 }
 
+/// The app binary: the one cargo built for this test, or, in the
+/// autoscaling lab's example (which has no `CARGO_BIN_EXE_*`), the one beside
+/// it (`target/<profile>/examples/..`).
+pub fn app_binary() -> std::path::PathBuf {
+    match option_env!("CARGO_BIN_EXE_custom-metrics-app") {
+        Some(path) => path.into(),
+        None => {
+            let exe = std::env::current_exe().expect("current_exe");
+            let profile_dir = exe
+                .parent()
+                .and_then(|examples| examples.parent())
+                .expect("target/<profile>");
+            profile_dir.join("custom-metrics-app")
+        }
+    }
+}
+
 /// The release or debug binary under test, started with `args` plus
 /// `--listen 127.0.0.1:0`; returns it and the address it logged.
 pub fn spawn_binary(args: &[&str]) -> (std::process::Child, SocketAddr) {
@@ -301,7 +318,7 @@ pub fn spawn_binary_with(
     } else {
         &["--temperature-source", "simulated"]
     };
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_custom-metrics-app"))
+    let mut child = std::process::Command::new(app_binary())
         .args(["--listen", "127.0.0.1:0"])
         .args(default_source)
         .args(args)

@@ -1,14 +1,18 @@
 //! The HorizontalPodAutoscaler controller's replica calculation for `Pods`
 //! metrics with `AverageValue` targets, as kube-controller-manager does it
-//! (pkg/controller/podautoscaler/replica_calculator.go, calcPlainMetricReplicas
-//! and metrics.GetMetricUsageRatio), in the integer milli-units it uses:
+//! (pkg/controller/podautoscaler/replica_calculator.go, calcPlainMetricReplicas,
+//! groupPods and metrics.GetMetricUsageRatio), in the integer milli-units it uses:
 //!
 //!   usage  = (Σ pod values in milli) / pods      (integer division)
 //!   ratio  = usage / target                      (both in milli)
 //!   |1 − ratio| ≤ 0.1  →  current replicas       (tolerance)
 //!   else               →  ceil(ratio × ready pods)
 //!
-//! then the largest proposal over the metrics, clamped to [min, max].
+//! Pods being deleted are ignored; a Pending pod or one without a value is
+//! counted at 0 on a scale-up (a missing one at the target on a scale-down)
+//! and the ratio recomputed: no change if that is within the tolerance or
+//! reverses the direction. For non-CPU metrics a running pod with a value
+//! counts whether or not it is Ready.
 //!
 //! And for `External` metrics with `AverageValue` targets (what KEDA's HPA
 //! uses for a trigger with metricType AverageValue; GetExternalPerPodMetricReplicas):
@@ -17,8 +21,9 @@
 //!   ratio  = usage / (target × current replicas)
 //!   |1 − ratio| ≤ 0.1  →  current replicas
 //!   else               →  ceil(usage / target)
-//! Not modelled: unready or missing pods, and `behavior` (stabilization
-//! windows and rate policies act over time, after this calculation).
+//!
+//! Then the largest proposal over the metrics, clamped to [min, max]; over
+//! time (sync period, `behavior`): see [`super::hpa_controller`].
 
 /// The controller's default `--horizontal-pod-autoscaler-tolerance`.
 pub const TOLERANCE: f64 = 0.1;
@@ -55,12 +60,76 @@ pub fn adapter_milli(value: f64) -> i64 {
 /// against `target` (milli), with `current` replicas now.
 pub fn replicas_for_metric(values: &[i64], target: i64, current: u32) -> u32 {
     assert!(!values.is_empty(), "no pod has the metric");
-    let usage = values.iter().sum::<i64>() / values.len() as i64;
-    let ratio = usage as f64 / target as f64;
-    if (1.0 - ratio).abs() <= TOLERANCE {
-        return current;
+    let pods: Vec<PodMetric> = values.iter().map(|&v| PodMetric::running(Some(v))).collect();
+    replicas_for_pods(&pods, target, current).expect("every pod has a value")
+}
+
+/// A pod matched by the HPA's selector, as the replica calculator sees it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Phase {
+    /// Created, containers not started yet.
+    Pending,
+    Running,
+    /// Has a deletion timestamp (terminating).
+    Deleting,
+}
+
+/// One pod and its value of one metric (milli), if the metrics API had one.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PodMetric {
+    pub phase: Phase,
+    pub value: Option<i64>,
+}
+
+impl PodMetric {
+    pub fn running(value: Option<i64>) -> PodMetric {
+        PodMetric {
+            phase: Phase::Running,
+            value,
+        }
     }
-    (ratio * values.len() as f64).ceil() as u32
+}
+
+/// calcPlainMetricReplicas: the proposal for one metric, or `None` when no
+/// counted pod has a value (the controller's "did not receive metrics").
+pub fn replicas_for_pods(pods: &[PodMetric], target: i64, current: u32) -> Option<u32> {
+    let counted = pods.iter().filter(|p| p.phase != Phase::Deleting);
+    let mut values: Vec<i64> = Vec::new();
+    let (mut unready, mut missing) = (0usize, 0usize);
+    for pod in counted {
+        match (pod.phase, pod.value) {
+            (Phase::Pending, _) => unready += 1,
+            (_, None) => missing += 1,
+            (_, Some(v)) => values.push(v),
+        }
+    }
+    if values.is_empty() {
+        return None;
+    }
+    let ratio = usage_ratio(&values, target);
+    let scale_up_with_unready = unready > 0 && ratio > 1.0;
+    if !scale_up_with_unready && missing == 0 {
+        if (1.0 - ratio).abs() <= TOLERANCE {
+            return Some(current);
+        }
+        return Some((ratio * values.len() as f64).ceil() as u32);
+    }
+    // Missing pods: at the target on a scale-down, at 0 on a scale-up;
+    // unready pods at 0 on a scale-up (else they stay out).
+    let missing_value = if ratio < 1.0 { target } else { 0 };
+    values.extend(std::iter::repeat_n(missing_value, missing));
+    if scale_up_with_unready {
+        values.extend(std::iter::repeat_n(0, unready));
+    }
+    let new_ratio = usage_ratio(&values, target);
+    if (1.0 - new_ratio).abs() <= TOLERANCE || (ratio < 1.0 && new_ratio > 1.0) || (ratio > 1.0 && new_ratio < 1.0) {
+        return Some(current);
+    }
+    let proposal = (new_ratio * values.len() as f64).ceil() as u32;
+    if (new_ratio < 1.0 && proposal > current) || (new_ratio > 1.0 && proposal < current) {
+        return Some(current);
+    }
+    Some(proposal)
 }
 
 /// One External metric's proposal with an `AverageValue` target: `values`
@@ -121,6 +190,60 @@ mod tests {
         // Integer milli averaging: (50 + 80 + 30) / 3 → 53333 m, and
         // 53333 / 80000 × 3 = 1.9999875 → 2 (ratio 0.667, outside the tolerance).
         assert_eq!(replicas_for_metric(&[50_000, 80_000, 30_000], milli("80"), 3), 2);
+    }
+
+    /// The documentation's rules for pods that are not ready or lack a
+    /// metric ("Algorithm details"): counted at 0 on a scale-up, a missing
+    /// one at the target on a scale-down, and no action when that reverses
+    /// the direction or lands within the tolerance.
+    #[test]
+    fn unready_and_missing_pods() {
+        let t = milli("500");
+        let run = |v: i64| PodMetric::running(Some(v));
+        let missing = PodMetric::running(None);
+        let pending = PodMetric {
+            phase: Phase::Pending,
+            value: None,
+        };
+        let deleting = PodMetric {
+            phase: Phase::Deleting,
+            value: Some(10_000_000),
+        };
+        // Ratio 2 on two pods; the missing third at 0: 2000/3 → 1.333 → 4.
+        assert_eq!(
+            replicas_for_pods(&[run(1_000_000), run(1_000_000), missing], t, 3),
+            Some(4)
+        );
+        // The same with a pending pod instead.
+        assert_eq!(
+            replicas_for_pods(&[run(1_000_000), run(1_000_000), pending], t, 3),
+            Some(4)
+        );
+        // Ratio 1.2 on one pod, three missing at 0 → 0.3: reversed, no change.
+        assert_eq!(
+            replicas_for_pods(&[run(600_000), missing, missing, missing], t, 4),
+            Some(4)
+        );
+        // Scale-down: missing pods at the target, 100 + 500 → 0.6 → ceil(1.2) = 2.
+        assert_eq!(replicas_for_pods(&[run(100_000), missing], t, 2), Some(2));
+        assert_eq!(
+            replicas_for_pods(&[run(100_000), missing, missing, missing], t, 4),
+            Some(4)
+        );
+        // A pending pod is left out of a scale-down.
+        assert_eq!(replicas_for_pods(&[run(100_000), run(100_000), pending], t, 3), Some(1));
+        // Deleting pods are ignored altogether.
+        assert_eq!(replicas_for_pods(&[run(500_000), deleting], t, 2), Some(2));
+        // No value at all: no proposal.
+        assert_eq!(replicas_for_pods(&[missing, pending], t, 2), None);
+    }
+
+    /// The documentation's formula: desired = ceil(current × value / target);
+    /// "200m against 100m doubles, 50m halves".
+    #[test]
+    fn documentation_ratio_examples() {
+        assert_eq!(replicas_for_metric(&[200; 4], 100, 4), 8);
+        assert_eq!(replicas_for_metric(&[50; 4], 100, 4), 2);
     }
 
     #[test]

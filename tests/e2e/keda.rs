@@ -36,6 +36,8 @@ pub struct ScaledObject {
     pub min_replicas: u32,
     pub max_replicas: u32,
     pub triggers: Vec<Trigger>,
+    /// The HPA's behavior KEDA creates (`advanced.horizontalPodAutoscalerConfig`).
+    pub behavior: super::hpa_behavior::Behavior,
 }
 
 fn text(y: &Yaml, what: &str) -> String {
@@ -126,6 +128,7 @@ fn parse(so: &Yaml) -> ScaledObject {
         min_replicas: count("minReplicaCount", 0),
         max_replicas: count("maxReplicaCount", 100),
         triggers,
+        behavior: super::manifests::behavior(&spec["advanced"]["horizontalPodAutoscalerConfig"]["behavior"]),
     }
 }
 

@@ -9,6 +9,8 @@ use std::time::Duration;
 use custom_metrics_app::internals::loadgen::duration;
 use yaml_rust2::{Yaml, YamlLoader};
 
+use super::hpa_behavior::{Behavior, Policy, PolicyKind, Rules, Select};
+
 pub fn deploy_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("deploy")
 }
@@ -115,6 +117,52 @@ pub struct Hpa {
     pub min_replicas: u32,
     pub max_replicas: u32,
     pub targets: Vec<PodsTarget>,
+    /// `spec.behavior`, the API's defaults where a field is absent.
+    pub behavior: Behavior,
+}
+
+/// An HPA's `behavior` (also KEDA's
+/// `advanced.horizontalPodAutoscalerConfig.behavior`), absent fields defaulted.
+pub fn behavior(y: &Yaml) -> Behavior {
+    Behavior {
+        scale_up: scaling_rules(&y["scaleUp"], Rules::default_scale_up()),
+        scale_down: scaling_rules(&y["scaleDown"], Rules::default_scale_down()),
+    }
+}
+
+/// `scaleUp` or `scaleDown` of `spec.behavior` over `defaults`.
+fn scaling_rules(y: &Yaml, defaults: Rules) -> Rules {
+    if y.is_badvalue() || y.is_null() {
+        return defaults;
+    }
+    let select = match optional_string(&y["selectPolicy"]).as_deref() {
+        None | Some("Max") => Select::Max,
+        Some("Min") => Select::Min,
+        Some("Disabled") => Select::Disabled,
+        Some(other) => panic!("selectPolicy {other:?}"),
+    };
+    let policies = match y["policies"].as_vec() {
+        None => defaults.policies,
+        Some(list) => list
+            .iter()
+            .map(|p| Policy {
+                kind: match string(&p["type"], "policy type").as_str() {
+                    "Pods" => PolicyKind::Pods,
+                    "Percent" => PolicyKind::Percent,
+                    other => panic!("policy type {other:?}"),
+                },
+                value: u32::try_from(p["value"].as_i64().expect("policy value")).unwrap(),
+                period_seconds: p["periodSeconds"].as_i64().expect("periodSeconds") as f64,
+            })
+            .collect(),
+    };
+    Rules {
+        stabilization_seconds: y["stabilizationWindowSeconds"]
+            .as_i64()
+            .map_or(defaults.stabilization_seconds, |s| s as f64),
+        select,
+        policies,
+    }
 }
 
 pub fn hpa() -> Hpa {
@@ -149,6 +197,7 @@ pub fn hpa() -> Hpa {
         },
         max_replicas: count("maxReplicas"),
         targets,
+        behavior: behavior(&spec["behavior"]),
     }
 }
 
@@ -164,4 +213,77 @@ pub fn alert_expr(name: &str) -> String {
         .find(|r| optional_string(&r["alert"]).as_deref() == Some(name))
         .map(|r| string(&r["expr"], "expr"))
         .unwrap_or_else(|| panic!("no alert {name} in base/prometheusrule.yaml"))
+}
+
+/// An HTTP probe of the app container (`httpGet`, Kubernetes' defaults).
+#[derive(Debug, Clone)]
+pub struct Probe {
+    pub path: String,
+    pub period_seconds: f64,
+    pub timeout_seconds: f64,
+    pub failure_threshold: u32,
+}
+
+/// What the lab's "kubelet" honours of the Deployment's pod template.
+#[derive(Debug, Clone)]
+pub struct PodTemplate {
+    /// The app container's `env` (literal values).
+    pub env: Vec<(String, String)>,
+    pub startup: Option<Probe>,
+    pub readiness: Probe,
+    /// `lifecycle.preStop.sleep.seconds` (0 without one).
+    pub pre_stop_seconds: f64,
+    pub grace_seconds: f64,
+}
+
+fn probe(y: &Yaml) -> Option<Probe> {
+    if y.is_badvalue() {
+        return None;
+    }
+    let or = |k: &str, default: i64| y[k].as_i64().unwrap_or(default);
+    Some(Probe {
+        path: string(&y["httpGet"]["path"], "probe httpGet.path"),
+        period_seconds: or("periodSeconds", 10) as f64,
+        timeout_seconds: or("timeoutSeconds", 1) as f64,
+        failure_threshold: u32::try_from(or("failureThreshold", 3)).unwrap(),
+    })
+}
+
+pub fn deployment() -> PodTemplate {
+    let d = load("base/deployment.yaml");
+    assert_eq!(string(&d["kind"], "kind"), "Deployment");
+    let pod = &d["spec"]["template"]["spec"];
+    let containers = pod["containers"].as_vec().expect("containers");
+    assert_eq!(containers.len(), 1, "one container");
+    let c = &containers[0];
+    let env = c["env"]
+        .as_vec()
+        .map(|list| {
+            list.iter()
+                .map(|e| (string(&e["name"], "env name"), string(&e["value"], "env value")))
+                .collect()
+        })
+        .unwrap_or_default();
+    PodTemplate {
+        env,
+        startup: probe(&c["startupProbe"]),
+        readiness: probe(&c["readinessProbe"]).expect("a readinessProbe"),
+        pre_stop_seconds: c["lifecycle"]["preStop"]["sleep"]["seconds"].as_i64().unwrap_or(0) as f64,
+        grace_seconds: pod["terminationGracePeriodSeconds"].as_i64().unwrap_or(30) as f64,
+    }
+}
+
+/// The `--stages` argument of the staged load Job in deploy/loadgen.
+pub fn stages_job_profile() -> String {
+    let job = load("loadgen/stages-job.yaml");
+    let containers = job["spec"]["template"]["spec"]["containers"]
+        .as_vec()
+        .expect("containers");
+    containers[0]["args"]
+        .as_vec()
+        .expect("args")
+        .iter()
+        .find_map(|a| a.as_str().and_then(|s| s.strip_prefix("--stages=")))
+        .expect("a --stages= argument")
+        .to_owned()
 }

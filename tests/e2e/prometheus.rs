@@ -2,9 +2,10 @@
 //! scrapes the test's "pods" the way the Prometheus Operator scrapes a ServiceMonitor:
 //! one job, the endpoint's path and scheme, and relabeling that turns the
 //! Kubernetes discovery labels into `namespace`, `pod`, `service`,
-//! `container`, `endpoint` and `job`. Static targets carry the `__meta_*`
-//! labels Kubernetes service discovery would have set, so the relabel
-//! rules are the operator's own, not a shortcut.
+//! `container`, `endpoint` and `job`. Targets (static, or a file_sd file
+//! for pods that come and go) carry the `__meta_*` labels Kubernetes service
+//! discovery would have set, so the relabel rules are the operator's own,
+//! not a shortcut.
 
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -18,7 +19,8 @@ pub struct Target<'a> {
 }
 
 /// The scrape config the operator would generate for `endpoint`, with
-/// `interval` and `timeout` in place of the endpoint's (the test scrapes faster).
+/// `interval` and `timeout` in place of the endpoint's (the test scrapes
+/// faster), and `targets` as static target groups.
 pub fn scrape_config(
     endpoint: &ScrapeEndpoint,
     interval: Duration,
@@ -26,6 +28,66 @@ pub fn scrape_config(
     namespace: &str,
     service: &str,
     targets: &[Target],
+) -> String {
+    // YAML takes JSON as a flow sequence: the same groups a file_sd file holds.
+    let groups = target_groups(endpoint, namespace, service, targets);
+    job(
+        endpoint,
+        interval,
+        timeout,
+        namespace,
+        service,
+        &format!("    static_configs: {groups}\n"),
+    )
+}
+
+/// The same job with file-based service discovery: Prometheus watches
+/// `file` (written with [`target_groups`]) and picks up pods as they come
+/// and go, as Kubernetes service discovery does from a watch.
+pub fn file_sd_config(
+    endpoint: &ScrapeEndpoint,
+    interval: Duration,
+    timeout: Duration,
+    namespace: &str,
+    service: &str,
+    file: &std::path::Path,
+) -> String {
+    // The file is watched (inotify); the refresh is only a backstop.
+    let discovery = format!(
+        "    file_sd_configs:\n      - files: ['{}']\n        refresh_interval: 30s\n",
+        file.display()
+    );
+    job(endpoint, interval, timeout, namespace, service, &discovery)
+}
+
+/// Target groups (file_sd's JSON) carrying the `__meta_*` labels that
+/// Kubernetes service discovery sets for each pod of an endpoints-role job.
+pub fn target_groups(endpoint: &ScrapeEndpoint, namespace: &str, service: &str, targets: &[Target]) -> String {
+    let groups: Vec<serde_json::Value> = targets
+        .iter()
+        .map(|t| {
+            serde_json::json!({
+                "targets": [t.addr.to_string()],
+                "labels": {
+                    "__meta_kubernetes_namespace": namespace,
+                    "__meta_kubernetes_service_name": service,
+                    "__meta_kubernetes_pod_name": t.pod,
+                    "__meta_kubernetes_pod_container_name": service,
+                    "__meta_kubernetes_endpoint_port_name": endpoint.port,
+                },
+            })
+        })
+        .collect();
+    serde_json::Value::Array(groups).to_string()
+}
+
+fn job(
+    endpoint: &ScrapeEndpoint,
+    interval: Duration,
+    timeout: Duration,
+    namespace: &str,
+    service: &str,
+    discovery: &str,
 ) -> String {
     let ms = |d: Duration| format!("{}ms", d.as_millis());
     let mut yaml = format!(
@@ -35,27 +97,13 @@ pub fn scrape_config(
          \x20   scrape_interval: {i}\n\
          \x20   scrape_timeout: {t}\n\
          \x20   metrics_path: {path}\n\
-         \x20   scheme: {scheme}\n\
-         \x20   static_configs:\n",
+         \x20   scheme: {scheme}\n",
         i = ms(interval),
         t = ms(timeout),
         path = endpoint.path,
         scheme = endpoint.scheme,
     );
-    for t in targets {
-        yaml += &format!(
-            "      - targets: ['{addr}']\n\
-             \x20       labels:\n\
-             \x20         __meta_kubernetes_namespace: {namespace}\n\
-             \x20         __meta_kubernetes_service_name: {service}\n\
-             \x20         __meta_kubernetes_pod_name: {pod}\n\
-             \x20         __meta_kubernetes_pod_container_name: {service}\n\
-             \x20         __meta_kubernetes_endpoint_port_name: {port}\n",
-            addr = t.addr,
-            pod = t.pod,
-            port = endpoint.port,
-        );
-    }
+    yaml += discovery;
     // The operator's relabelings for an endpoints-role ServiceMonitor (the
     // ones that name the labels the adapter rules and the HPA rely on).
     yaml += &format!(
