@@ -85,26 +85,29 @@ impl Autoscaler {
                     let mut names: Vec<&str> = found.iter().filter_map(|s| s["__name__"].as_str()).collect();
                     names.sort_unstable();
                     names.dedup();
-                    if names.len() != 1 {
-                        return None;
+                    // A rule with no series yet (or none in this set-up, like
+                    // a real sensor's) serves no metric, as in the adapter.
+                    match names.len() {
+                        0 => continue,
+                        1 => {}
+                        _ => return None,
                     }
                     let series = names[0].to_owned();
                     by_metric.insert(adapter::metric_name(&rule, &series), (rule, series));
                 }
+                // None until every HPA metric has its series (the first scrapes).
                 let sources = hpa_spec
                     .targets
                     .iter()
                     .map(|t| {
-                        let (rule, series) = by_metric
-                            .remove(&t.metric)
-                            .unwrap_or_else(|| panic!("no adapter rule serves the HPA's metric {}", t.metric));
-                        Source {
+                        let (rule, series) = by_metric.remove(&t.metric)?;
+                        Some(Source {
                             metric: t.metric.clone(),
                             target: scale(&t.metric, hpa::milli(&t.average_value)),
                             kind: Kind::Adapter { rule, series },
-                        }
+                        })
                     })
-                    .collect();
+                    .collect::<Option<Vec<Source>>>()?;
                 (hpa_spec.min_replicas, hpa_spec.max_replicas, hpa_spec.behavior, sources)
             }
             Route::Keda => {
