@@ -106,6 +106,7 @@ pub mod internals {
             build_source, SimulatedTemperature, SourceChoice, TemperatureConfig, TemperatureSetup, ThermalSelector,
         };
         pub mod sysfs {
+            pub use crate::temperature::sysfs::collectors;
             pub use crate::temperature::sysfs::exposition::{SensorTemperatures, SensorUp};
             pub use crate::temperature::sysfs::throttle_exposition::{
                 Family, FirmwareFlags, SampledValues, ThrottledNow,

@@ -5,15 +5,13 @@
 //! firmware's flags besides the temperatures) and while the sensor families
 //! are encoded as a scrape would.
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use custom_metrics_app::internals::temperature::sysfs::{
-    Family, FirmwareFlags, SampledValues, Sampler, SamplerConfig, Selection, SensorTemperatures, SensorUp,
-    ThermalSelector, ThrottledNow, TripPoints, TripRatio, RESIDENT_READERS,
+    self, Sampler, SamplerConfig, Selection, ThermalSelector, RESIDENT_READERS,
 };
 use custom_metrics_app::metrics::encoding::text;
-use custom_metrics_app::metrics::{Collector, Registry};
+use custom_metrics_app::metrics::Registry;
 
 #[path = "common/counting_alloc.rs"]
 mod counting_alloc;
@@ -97,22 +95,7 @@ fn sampling_and_scraping_allocate_nothing_in_steady_state() {
     sampler.select(Selection::Thermal(ThermalSelector::Max));
     let output = sampler.output();
     let mut registry = Registry::new();
-    let collectors: Vec<Arc<dyn Collector>> = vec![
-        Arc::new(SensorTemperatures::thermal(output.clone())),
-        Arc::new(SensorTemperatures::hwmon(output.clone())),
-        Arc::new(SensorUp::new(output.clone())),
-        output.errors.clone(),
-        Arc::new(TripPoints::temperatures(output.clone())),
-        Arc::new(TripPoints::hysteresis(output.clone())),
-        Arc::new(TripRatio::new(output.clone())),
-        Arc::new(SampledValues::new(Family::CoolingCur, output.clone())),
-        Arc::new(SampledValues::new(Family::CoolingMax, output.clone())),
-        Arc::new(SampledValues::new(Family::CoreThrottles, output.clone())),
-        Arc::new(SampledValues::new(Family::PackageThrottles, output.clone())),
-        Arc::new(SampledValues::new(Family::UnderVoltageAlarm, output.clone())),
-        Arc::new(FirmwareFlags::new(output.clone())),
-        Arc::new(ThrottledNow::new(output.clone())),
-    ];
+    let collectors = sysfs::collectors(&output);
     for collector in collectors {
         registry.register(collector).unwrap();
     }

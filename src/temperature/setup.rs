@@ -7,9 +7,8 @@ use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::sysfs::exposition::{SensorTemperatures, SensorUp};
-use super::sysfs::throttle_exposition::{describe_throttling, Family, FirmwareFlags, SampledValues, ThrottledNow};
-use super::sysfs::trip_exposition::{describe_headroom, TripPoints, TripRatio};
+use super::sysfs::throttle_exposition::describe_throttling;
+use super::sysfs::trip_exposition::describe_headroom;
 use super::sysfs::{HwmonSelector, Sampler, Selection, SensorKind, SensorTemperature, ThermalSelector};
 use super::{SimulatedTemperature, TemperatureSource};
 use crate::metrics::Collector;
@@ -156,22 +155,7 @@ pub fn build_source(config: &TemperatureConfig) -> std::io::Result<TemperatureSe
         describe_headroom(&set),
         describe_throttling(&set),
     );
-    let collectors: Vec<Arc<dyn Collector>> = vec![
-        Arc::new(SensorTemperatures::thermal(output.clone())),
-        Arc::new(SensorTemperatures::hwmon(output.clone())),
-        Arc::new(SensorUp::new(output.clone())),
-        output.errors.clone(),
-        Arc::new(TripPoints::temperatures(output.clone())),
-        Arc::new(TripPoints::hysteresis(output.clone())),
-        Arc::new(TripRatio::new(output.clone())),
-        Arc::new(SampledValues::new(Family::CoolingCur, output.clone())),
-        Arc::new(SampledValues::new(Family::CoolingMax, output.clone())),
-        Arc::new(SampledValues::new(Family::CoreThrottles, output.clone())),
-        Arc::new(SampledValues::new(Family::PackageThrottles, output.clone())),
-        Arc::new(SampledValues::new(Family::UnderVoltageAlarm, output.clone())),
-        Arc::new(FirmwareFlags::new(output.clone())),
-        Arc::new(ThrottledNow::new(output.clone())),
-    ];
+    let collectors = super::sysfs::collectors(&output);
     Ok(TemperatureSetup {
         source,
         collectors,

@@ -35,3 +35,31 @@ pub use sampler::{Sampler, SamplerConfig, RESIDENT_READERS};
 pub(crate) use selection::HwmonSelector;
 pub use selection::{Selection, ThermalSelector};
 pub use sensor::SensorKind;
+
+use std::sync::Arc;
+
+use crate::metrics::Collector;
+use sampler::SamplerOutput;
+use throttle_exposition::{Family, FirmwareFlags, SampledValues, ThrottledNow};
+use trip_exposition::{TripPoints, TripRatio};
+
+/// Every collector of the sampled sensors' families, in exposition order: the
+/// one list that the server's registry and the tests register.
+pub fn collectors(output: &Arc<SamplerOutput>) -> Vec<Arc<dyn Collector>> {
+    vec![
+        Arc::new(exposition::SensorTemperatures::thermal(output.clone())),
+        Arc::new(exposition::SensorTemperatures::hwmon(output.clone())),
+        Arc::new(exposition::SensorUp::new(output.clone())),
+        output.errors.clone(),
+        Arc::new(TripPoints::temperatures(output.clone())),
+        Arc::new(TripPoints::hysteresis(output.clone())),
+        Arc::new(TripRatio::new(output.clone())),
+        Arc::new(SampledValues::new(Family::CoolingCur, output.clone())),
+        Arc::new(SampledValues::new(Family::CoolingMax, output.clone())),
+        Arc::new(SampledValues::new(Family::CoreThrottles, output.clone())),
+        Arc::new(SampledValues::new(Family::PackageThrottles, output.clone())),
+        Arc::new(SampledValues::new(Family::UnderVoltageAlarm, output.clone())),
+        Arc::new(FirmwareFlags::new(output.clone())),
+        Arc::new(ThrottledNow::new(output.clone())),
+    ]
+}
