@@ -50,7 +50,7 @@ fn parse(args: &[String]) -> Result<Settings, String> {
                 .ok_or_else(|| format!("{what}: {value:?} is not a positive number"))
         };
         let seconds = |what: &str| -> Result<f64, String> {
-            custom_metrics_app::internals::loadgen::duration::parse(&value)
+            custom_metrics_app::internals::grammar::duration::parse(&value)
                 .map(|d| d.as_secs_f64())
                 .filter(|s| *s > 0.0)
                 .ok_or_else(|| format!("{what}: {value:?} is not a duration"))
@@ -76,7 +76,7 @@ fn parse(args: &[String]) -> Result<Settings, String> {
             "--window" => s.window = Some(seconds(name)?),
             "--scale-down-window" => {
                 s.scale_down_window = Some(
-                    custom_metrics_app::internals::loadgen::duration::parse(&value)
+                    custom_metrics_app::internals::grammar::duration::parse(&value)
                         .ok_or_else(|| format!("{name}: {value:?} is not a duration"))?
                         .as_secs_f64(),
                 )

@@ -16,7 +16,7 @@ use std::time::Duration;
 
 use clap::Args;
 
-use crate::config::{in_range, number};
+use crate::grammar::{in_range, number};
 use crate::loadgen::args::{ConnectionMode, Method};
 use crate::loadgen::client::{request_bytes, Connection};
 use crate::loadgen::target::Url;
@@ -58,7 +58,7 @@ fn requests(s: &str) -> Result<u32, String> {
 
 fn timeout(s: &str) -> Result<Duration, String> {
     in_range(
-        crate::loadgen::duration::parse(s),
+        crate::grammar::duration::parse(s),
         Duration::from_millis(1)..=Duration::from_secs(300),
         "expected a duration above 0 and at most 300s, like 30s",
     )

@@ -1,10 +1,10 @@
 //! Command line and environment: every flag has an environment variable, and
 //! a bad value is one error line and exit code 2.
 
+use std::fmt;
 use std::net::SocketAddr;
 use std::num::NonZeroUsize;
 use std::ops::Bound::{Excluded, Included};
-use std::ops::RangeBounds;
 use std::path::PathBuf;
 use std::str::FromStr;
 use std::time::Duration;
@@ -15,6 +15,7 @@ use clap::{ArgMatches, CommandFactory, FromArgMatches, Parser, Subcommand, Value
 use crate::app::{parse_delay, parse_ratio, parse_threads, AppOptions, DelayRange, ErrorRatio, LogFormat};
 use crate::check::CheckArgs;
 use crate::doctor::DoctorArgs;
+use crate::grammar::{duration, in_range, number};
 use crate::http::Limits;
 use crate::loadgen::LoadgenArgs;
 use crate::server::{ServerConfig, Timeouts};
@@ -38,7 +39,8 @@ use crate::temperature::{HwmonSelector, SourceChoice, TemperatureConfig, Thermal
     about,
     long_about = None,
     args_conflicts_with_subcommands = true,
-    disable_help_subcommand = true
+    disable_help_subcommand = true,
+    after_help = duration::SPELLING
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -68,31 +70,31 @@ pub struct Cli {
     #[arg(long, env = "CMA_NO_OPENMETRICS")]
     pub no_openmetrics: bool,
 
-    /// Seconds a client has to send a whole request head (from connecting,
-    /// or from the head's first bytes); then 408 and close.
-    #[arg(long, env = "CMA_HEADER_TIMEOUT", default_value_t = SERVER.timeouts.header.as_secs_f64(), value_name = "SECONDS", value_parser = timeout)]
-    pub header_timeout: f64,
+    /// Time a client has to send a whole request head (from connecting, or from the head's first bytes); then 408
+    /// and close.
+    #[arg(long, env = "CMA_HEADER_TIMEOUT", default_value_t = Shown(SERVER.timeouts.header), value_name = "DURATION", value_parser = timeout)]
+    pub header_timeout: Shown,
 
     /// Accept connections as soon as they are made, not once their request has arrived (turns off Linux's
     /// TCP_DEFER_ACCEPT, which lets a connection-per-request client be answered without a readiness wait).
     #[arg(long, env = "CMA_NO_DEFER_ACCEPT")]
     pub no_defer_accept: bool,
 
-    /// Seconds a keep-alive connection may stay idle between requests.
-    #[arg(long, env = "CMA_IDLE_TIMEOUT", default_value_t = SERVER.timeouts.idle.as_secs_f64(), value_name = "SECONDS", value_parser = timeout)]
-    pub idle_timeout: f64,
+    /// Time a keep-alive connection may stay idle between requests.
+    #[arg(long, env = "CMA_IDLE_TIMEOUT", default_value_t = Shown(SERVER.timeouts.idle), value_name = "DURATION", value_parser = timeout)]
+    pub idle_timeout: Shown,
 
-    /// Seconds a response may wait for a client that does not read it.
-    #[arg(long, env = "CMA_WRITE_TIMEOUT", default_value_t = SERVER.timeouts.write.as_secs_f64(), value_name = "SECONDS", value_parser = timeout)]
-    pub write_timeout: f64,
+    /// Time a response may wait for a client that does not read it.
+    #[arg(long, env = "CMA_WRITE_TIMEOUT", default_value_t = Shown(SERVER.timeouts.write), value_name = "DURATION", value_parser = timeout)]
+    pub write_timeout: Shown,
 
     /// Open connections beyond which the server stops accepting new ones.
     #[arg(long, env = "CMA_MAX_CONNECTIONS", default_value_t = MAX_CONNECTIONS, value_name = "N")]
     pub max_connections: NonZeroUsize,
 
-    /// Seconds a shutdown (SIGTERM/SIGINT) waits for requests in progress.
-    #[arg(long, env = "CMA_SHUTDOWN_TIMEOUT", default_value_t = SERVER.shutdown_timeout.as_secs_f64(), value_name = "SECONDS", value_parser = seconds)]
-    pub shutdown_timeout: f64,
+    /// Time a shutdown (SIGTERM/SIGINT) waits for requests in progress; at most 1h.
+    #[arg(long, env = "CMA_SHUTDOWN_TIMEOUT", default_value_t = Shown(SERVER.shutdown_timeout), value_name = "DURATION", value_parser = shutdown_timeout)]
+    pub shutdown_timeout: Shown,
 
     /// Where cpu_temperature_celsius comes from: simulated, thermal, hwmon, or auto (thermal if a zone is readable,
     /// else hwmon if a sensor is, else simulated).
@@ -123,9 +125,10 @@ pub struct Cli {
     #[arg(long, env = "CMA_HWMON_SENSOR", default_value_t = temperature().hwmon_sensor, value_name = "SELECTOR", value_parser = HwmonSelector::from_str)]
     pub hwmon_sensor: HwmonSelector,
 
-    /// Seconds between two sensor sampling passes; a read not done within half of it counts as timed out.
-    #[arg(long, env = "CMA_SENSOR_INTERVAL", default_value_t = temperature().interval.as_secs_f64(), value_name = "SECONDS", value_parser = sensor_interval)]
-    pub sensor_interval: f64,
+    /// Time between two sensor sampling passes, from 100ms to 1h; a read not done within half of it counts as
+    /// timed out.
+    #[arg(long, env = "CMA_SENSOR_INTERVAL", default_value_t = Shown(temperature().interval), value_name = "DURATION", value_parser = sensor_interval)]
+    pub sensor_interval: Shown,
 
     /// Serve the experiment routes (/status/{code}, /delay/{duration}, /work/{duration}, POST /readyz/disable|enable)
     /// and take --error-ratio, --delay and --work-threads; off answers those paths as unknown ones (`/`), for nodes
@@ -220,8 +223,10 @@ fn check_experiment_flags(cli: &Cli, matches: &ArgMatches) -> Result<(), String>
 #[derive(Subcommand, Debug, Clone)]
 pub enum Command {
     /// Send requests to a URL at a fixed rate for a fixed time, then print a summary.
+    #[command(after_help = duration::SPELLING)]
     Loadgen(LoadgenArgs),
     /// Check that a running app answers `/` and counts it on `/metrics` (the chart's `helm test`).
+    #[command(after_help = duration::SPELLING)]
     Check(CheckArgs),
     /// Find what breaks the metrics pipeline (app, Prometheus, adapter or KEDA), in order, with the fix.
     Doctor(DoctorArgs),
@@ -237,44 +242,52 @@ fn temperature() -> TemperatureConfig {
     TemperatureConfig::default()
 }
 
-/// Checks a flag's value: `value` (`None`: it did not parse) when it lies
-/// in `range`, else `expected`, which clap prints after the flag's name and
-/// the bad value. Ranges over floats leave out NaN, and leave out the
-/// infinities when bounded.
-pub(crate) fn in_range<T: PartialOrd>(
-    value: Option<T>,
-    range: impl RangeBounds<T>,
-    expected: &str,
-) -> Result<T, String> {
-    value.filter(|v| range.contains(v)).ok_or_else(|| expected.to_owned())
+/// A duration flag's value, which `--help` shows in the grammar's short
+/// form (`[default: 10s]`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Shown(pub Duration);
+
+impl fmt::Display for Shown {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&duration::format(self.0))
+    }
 }
 
-/// A number, with the blanks an environment variable may carry around it.
-pub(crate) fn number<T: FromStr>(s: &str) -> Option<T> {
-    s.trim().parse().ok()
-}
+const HOUR: Duration = Duration::from_secs(3600);
+const DAY: Duration = Duration::from_secs(86_400);
 
 fn finite(s: &str) -> Result<f64, String> {
     in_range(number(s), f64::MIN..=f64::MAX, "expected a finite number")
 }
 
-fn seconds(s: &str) -> Result<f64, String> {
-    in_range(number(s), 0.0..=3600.0, "expected seconds between 0 and 3600")
-}
-
-fn timeout(s: &str) -> Result<f64, String> {
+fn shutdown_timeout(s: &str) -> Result<Shown, String> {
     in_range(
-        number(s),
-        (Excluded(0.0), Included(86_400.0)),
-        "expected seconds above 0 and at most 86400",
+        duration::parse(s),
+        ..=HOUR,
+        "expected a duration from 0 to 1h, like 20s, or plain seconds",
     )
+    .map(Shown)
 }
 
-fn sensor_interval(s: &str) -> Result<f64, String> {
+fn timeout(s: &str) -> Result<Shown, String> {
+    in_range(
+        duration::parse(s),
+        (Excluded(Duration::ZERO), Included(DAY)),
+        "expected a duration above 0 and at most 24h, like 10s, 500ms or plain seconds",
+    )
+    .map(Shown)
+}
+
+fn sensor_interval(s: &str) -> Result<Shown, String> {
     // Below 0.1 s most hwmon drivers only hand back their cached value
     // (coretemp refreshes once a second), and the read deadline (half the
     // interval) would be shorter than a slow ACPI or I2C read.
-    in_range(number(s), 0.1..=3600.0, "expected seconds between 0.1 and 3600")
+    in_range(
+        duration::parse(s),
+        Duration::from_millis(100)..=HOUR,
+        "expected a duration from 100ms to 1h, like 1s, 250ms or plain seconds",
+    )
+    .map(Shown)
 }
 
 impl Cli {
@@ -325,12 +338,12 @@ impl Cli {
                 max_body: self.max_body_bytes,
             },
             timeouts: Timeouts {
-                header: Duration::from_secs_f64(self.header_timeout),
-                idle: Duration::from_secs_f64(self.idle_timeout),
-                write: Duration::from_secs_f64(self.write_timeout),
+                header: self.header_timeout.0,
+                idle: self.idle_timeout.0,
+                write: self.write_timeout.0,
             },
             max_connections: self.max_connections.get(),
-            shutdown_timeout: Duration::from_secs_f64(self.shutdown_timeout),
+            shutdown_timeout: self.shutdown_timeout.0,
             defer_accept: !self.no_defer_accept,
         }
     }
@@ -346,7 +359,7 @@ impl Cli {
     }
 
     pub fn temperature_config(&self) -> TemperatureConfig {
-        let interval = Duration::from_secs_f64(self.sensor_interval);
+        let interval = self.sensor_interval.0;
         TemperatureConfig {
             source: self.temperature_source,
             sim_start: self.sim_start,
@@ -457,18 +470,32 @@ mod tests {
     }
 
     #[test]
-    fn in_range_takes_what_parsed_and_fits() {
-        assert_eq!(in_range(number("  7 "), 1..=10, "e"), Ok(7));
-        assert_eq!(in_range(number::<u8>("11"), 1..=10, "e"), Err("e".to_owned()));
-        assert_eq!(in_range(number::<u8>("x"), 1..=10, "e"), Err("e".to_owned()));
+    fn duration_flags_take_the_one_grammar() {
         for bad in ["NaN", "inf", "-inf"] {
-            assert!(finite(bad).is_err() && seconds(bad).is_err(), "{bad}");
+            assert!(finite(bad).is_err(), "{bad}");
+        }
+        for bad in ["NaN", "inf", "-1", "1e3", "10 s", "soon"] {
+            assert!(shutdown_timeout(bad).is_err() && timeout(bad).is_err(), "{bad}");
         }
         assert_eq!(
             timeout("0"),
-            Err("expected seconds above 0 and at most 86400".to_owned())
+            Err("expected a duration above 0 and at most 24h, like 10s, 500ms or plain seconds".to_owned())
         );
-        assert_eq!(timeout("86400"), Ok(86_400.0));
+        let secs = |s| Shown(Duration::from_secs(s));
+        assert_eq!(timeout("86400"), Ok(secs(86_400)));
+        assert_eq!(timeout("24h"), Ok(secs(86_400)));
+        assert!(timeout("24h1ns").is_err());
+        assert_eq!(timeout(" 1m30s "), Ok(secs(90)));
+        assert_eq!(shutdown_timeout("1h"), Ok(secs(3600)));
+        assert_eq!(shutdown_timeout("0"), Ok(secs(0)));
+        assert!(shutdown_timeout("61m").is_err());
+        assert_eq!(sensor_interval("100ms"), Ok(Shown(Duration::from_millis(100))));
+        assert!(sensor_interval("99ms").is_err());
+        // The defaults are shown as they are written.
+        let help = Cli::command().render_long_help().to_string();
+        for shown in ["[default: 10s]", "[default: 1m]", "[default: 20s]", "[default: 1s]"] {
+            assert!(help.contains(shown), "{shown} in {help}");
+        }
     }
 
     #[test]

@@ -30,7 +30,8 @@
 //! writing, the per-connection session), `app` (routes, answers, request
 //! counting), `temperature` (where `cpu_temperature_celsius` comes from),
 //! `loadgen` (the load generator subcommand), `doctor` (the pipeline
-//! diagnosis subcommand), `config` (flags) and `run`
+//! diagnosis subcommand), `grammar` (what a flag or path parameter may
+//! say), `config` (flags) and `run`
 //! (the binary's [`main`]).
 //!
 //! # The seed
@@ -60,6 +61,8 @@ mod config;
 #[allow(missing_docs)]
 mod doctor;
 #[allow(missing_docs)]
+mod grammar;
+#[allow(missing_docs)]
 mod http;
 #[allow(missing_docs)]
 mod loadgen;
@@ -84,6 +87,9 @@ pub mod internals {
     pub mod config {
         pub use crate::config::{Cli, Command};
     }
+    pub mod grammar {
+        pub use crate::grammar::duration;
+    }
     pub mod http {
         pub use crate::http::{
             is_valid_host, parse, Handler, Limits, Method, Parsed, Rejection, Request, ResponseWriter, Session, Status,
@@ -93,7 +99,6 @@ pub mod internals {
     pub mod loadgen {
         pub use crate::loadgen::args::ConnectionMode;
         pub use crate::loadgen::client::parse_head;
-        pub use crate::loadgen::duration;
         pub use crate::loadgen::schedule::Schedule;
         pub use crate::loadgen::stages::{parse_stages, Stage};
         pub use crate::loadgen::target::Url;

@@ -1,5 +1,6 @@
 //! `--delay D` or `--delay MIN..MAX`: latency added to every `/` answer,
-//! and the bound on `/delay/{duration}`.
+//! and the bound on `/delay/{duration}` (both in the crate's one duration
+//! grammar, `crate::grammar::duration`).
 //!
 //! A range picks each delay uniformly from a per-thread xorshift generator:
 //! no shared state and no system call per request.
@@ -7,7 +8,7 @@
 use std::cell::Cell;
 use std::time::Duration;
 
-use super::duration_param::parse_duration;
+use crate::grammar::duration;
 
 /// The longest `/delay/{duration}` and `--delay`: long enough for any
 /// latency experiment, short enough that a typo does not hold a connection
@@ -47,7 +48,7 @@ impl DelayRange {
 /// Parses the `--delay` flag: `250ms`, or `100ms..2s`; each at most [`MAX_DELAY`].
 pub(crate) fn parse_delay(s: &str) -> Result<DelayRange, String> {
     let error = || format!("expected a delay up to 10s like 250ms, or a range like 100ms..2s, not {s:?}");
-    let bounded = |d: &str| parse_duration(d.trim()).filter(|d| *d <= MAX_DELAY).ok_or_else(error);
+    let bounded = |d: &str| duration::parse(d).filter(|d| *d <= MAX_DELAY).ok_or_else(error);
     let (min, max) = match s.split_once("..") {
         Some((min, max)) => (bounded(min)?, bounded(max)?),
         None => {

@@ -8,7 +8,7 @@
 
 use std::cell::Cell;
 
-use crate::config::{in_range, number};
+use crate::grammar::{in_range, number};
 
 /// Parts per million: integer steps keep the spread exact over any count.
 const WHOLE: u32 = 1_000_000;

@@ -4,7 +4,6 @@
 mod api;
 mod build_info;
 mod delay;
-mod duration_param;
 mod error_ratio;
 mod negotiate;
 mod options;
@@ -14,6 +13,7 @@ mod work_pool;
 
 use std::cell::RefCell;
 use std::future::Future;
+use std::io::Write;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -22,7 +22,6 @@ pub use api::Api;
 pub(crate) use build_info::BUILD;
 pub use delay::DelayRange;
 pub(crate) use delay::{parse_delay, MAX_DELAY};
-pub(crate) use duration_param::parse_duration;
 pub(crate) use error_ratio::parse_ratio;
 pub use error_ratio::ErrorRatio;
 pub(crate) use negotiate::exposition_format;
@@ -31,6 +30,7 @@ pub use request_log::{LogEntry, LogFormat, RequestLog};
 pub(crate) use request_metrics::RequestMetrics;
 pub(crate) use work_pool::{parse_threads, WorkPool, MAX_WORK};
 
+use crate::grammar::duration;
 use crate::http::{Deferred, Handler, Method, Rejection, Request, ResponseWriter, Status, Wait};
 use crate::metrics::encoding::{encode, write_f64};
 use crate::metrics::{register_process_metrics, Collector, Registry};
@@ -204,7 +204,7 @@ impl App {
                     b"expected /status/{code} with a code of 200 201 204 400 401 403 404 409 429 500 502 503 504\n",
                 ),
             },
-            Api::Delay => match api.parameter(req.path).and_then(parse_duration) {
+            Api::Delay => match api.parameter(req.path).and_then(duration::parse) {
                 Some(delay) if delay <= MAX_DELAY => {
                     res.defer(Wait::Until(req.received + delay), tag(api, Status::Ok), req);
                     return None;
@@ -214,7 +214,7 @@ impl App {
                     b"expected /delay/{duration} up to 10s, like /delay/250ms or /delay/2\n",
                 ),
             },
-            Api::Work => match api.parameter(req.path).and_then(parse_duration) {
+            Api::Work => match api.parameter(req.path).and_then(duration::parse) {
                 Some(cpu) if cpu <= MAX_WORK => match self.work.start(cpu) {
                     Some(job) => {
                         res.defer(Wait::Job(job), tag(api, Status::Ok), req);
@@ -230,7 +230,9 @@ impl App {
             Api::ReadyzDisable | Api::ReadyzEnable => {
                 let ready = api == Api::ReadyzEnable;
                 self.ready.store(ready, Ordering::Relaxed);
-                eprintln!(
+                // Not `eprintln!`, which panics once stderr's reader is gone.
+                let _ = writeln!(
+                    std::io::stderr(),
                     "readiness {} by POST {}",
                     if ready { "enabled" } else { "disabled" },
                     req.path

@@ -20,7 +20,7 @@ use std::time::Duration;
 
 use parking_lot::Mutex;
 
-use crate::config::{in_range, number};
+use crate::grammar::{in_range, number};
 
 /// The longest `/work/{duration}`: a pod is made busy by many short jobs,
 /// not by one that holds a thread (and a shutdown) for long.

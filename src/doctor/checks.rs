@@ -230,7 +230,7 @@ fn rate_window(queries: &Result<Queries, String>, mine: &[Value]) -> Outcome {
     let Some(interval) = mine
         .iter()
         .filter_map(|t| t["scrapeInterval"].as_str())
-        .filter_map(crate::loadgen::duration::parse)
+        .filter_map(crate::grammar::duration::parse)
         .max()
     else {
         return Outcome::skipped(

@@ -139,6 +139,6 @@ pub(super) fn rate_window(queries: &Queries) -> Option<(f64, String)> {
         .map(|(_, q)| q)
         .find(|q| q.contains("rate(") && q.contains("total_req_num"))?;
     let inner = q.rsplit_once('[')?.1.split_once(']')?.0;
-    let secs = crate::loadgen::duration::parse(inner)?.as_secs_f64();
+    let secs = crate::grammar::duration::parse(inner)?.as_secs_f64();
     Some((secs, inner.to_string()))
 }

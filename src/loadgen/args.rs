@@ -7,16 +7,10 @@ use std::time::Duration;
 
 use clap::{Args, ValueEnum};
 
-use super::duration;
-use super::stages::{parse_stage_plan, Stage, StagePlan};
+use super::stages::{parse_stage_plan, Stage, StagePlan, MAX_DURATION, MAX_RATE};
 use super::target::Url;
-use crate::config::{in_range, number};
+use crate::grammar::{duration, in_range, number};
 
-/// Highest accepted `--rate`: far beyond what one generator thread sends,
-/// low enough that a typo (an extra zero or two) is caught, not attempted.
-pub(crate) const MAX_RATE: f64 = 1_000_000.0;
-/// Longest accepted `--duration`: a Job that runs longer is a mistake.
-pub(crate) const MAX_DURATION: Duration = Duration::from_secs(24 * 3600);
 /// Most connections (each a task and a socket).
 pub(crate) const MAX_CONCURRENCY: usize = 10_000;
 /// Longest accepted `--timeout` for one request.

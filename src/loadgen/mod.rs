@@ -19,7 +19,6 @@
 
 pub(crate) mod args;
 pub(crate) mod client;
-pub mod duration;
 pub(crate) mod histogram;
 pub(crate) mod report;
 pub(crate) mod schedule;

@@ -8,10 +8,10 @@ use std::time::Duration;
 
 use super::args::{ConnectionMode, Method};
 use super::client::ErrorKind;
-use super::duration;
 use super::stages::{Stage, StagePlan};
 use super::stats::Stats;
 use super::target::Url;
+use crate::grammar::duration;
 
 /// The progress line: where the run is and the completion rate since the last line.
 pub(crate) fn progress_line(elapsed: Duration, total: Duration, stats: &Stats, recent_rate: f64) -> String {

@@ -6,9 +6,15 @@
 use std::fmt;
 use std::time::Duration;
 
-use super::args::{MAX_DURATION, MAX_RATE};
-use super::duration;
+use crate::grammar::duration;
 
+/// Highest rate a stage (or `--rate`) may ask for: far beyond what one
+/// generator thread sends, low enough that a typo (an extra zero or two) is
+/// caught, not attempted.
+pub(crate) const MAX_RATE: f64 = 1_000_000.0;
+/// Longest run (`--duration`, or all stages together): a Job that runs
+/// longer is a mistake.
+pub(crate) const MAX_DURATION: Duration = Duration::from_secs(24 * 3600);
 /// Most stages in one run (each keeps its own counters and histogram).
 pub(crate) const MAX_STAGES: usize = 100;
 

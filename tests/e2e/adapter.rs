@@ -11,7 +11,7 @@
 
 use std::time::Duration;
 
-use custom_metrics_app::internals::loadgen::duration;
+use custom_metrics_app::internals::grammar::duration;
 
 use super::manifests::AdapterRule;
 

@@ -6,7 +6,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use custom_metrics_app::internals::loadgen::duration;
+use custom_metrics_app::internals::grammar::duration;
 use yaml_rust2::{Yaml, YamlLoader};
 
 use super::hpa_behavior::{Behavior, Policy, PolicyKind, Rules, Select};

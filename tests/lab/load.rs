@@ -10,7 +10,8 @@ use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use custom_metrics_app::internals::loadgen::{duration, parse_stages, Stage};
+use custom_metrics_app::internals::grammar::duration;
+use custom_metrics_app::internals::loadgen::{parse_stages, Stage};
 
 /// The profile in cluster terms.
 pub struct Profile {
