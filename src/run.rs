@@ -1,9 +1,13 @@
 //! The binary's whole life: parse flags, build the app, serve until SIGTERM
-//! or SIGINT, drain, exit 0; or, for `custom-metrics-app loadgen ...`, run
-//! the load generator, and for `custom-metrics-app check ...` the self-test.
-//! `src/main.rs` only calls [`main`], so what the binary needs from the
-//! library stays inside it.
+//! or SIGINT, drain, exit 0; or run a subcommand (`loadgen`, `check`,
+//! `doctor`) and exit with its status. A server that cannot start or stops
+//! on an error is one [`ServeError`], printed as one `error:` line, exit 1,
+//! from one place in [`main`]. `src/main.rs` only calls [`main`], so what
+//! the binary needs from the library stays inside it.
 
+use std::fmt;
+use std::io::{self, Write};
+use std::net::SocketAddr;
 use std::sync::Arc;
 
 use crate::app::App;
@@ -12,28 +16,58 @@ use crate::server::{Server, Shutdown};
 use crate::temperature::{build_source, ChangeLog};
 
 /// The `custom-metrics-app` binary's `main`: parse the process's flags, then
-/// serve or run `loadgen`; exits the process on any error.
+/// serve or run a subcommand, and exit with its status: the one place the
+/// process exits after its flags were read.
 pub fn main() {
     let cli = Cli::parse_or_exit(std::env::args_os());
-    match &cli.command {
-        Some(Command::Loadgen(args)) => std::process::exit(crate::loadgen::run(args)),
-        Some(Command::Check(args)) => std::process::exit(crate::check::run(args)),
-        Some(Command::Doctor(args)) => std::process::exit(crate::doctor::run(args)),
-        None => {}
+    let status = match &cli.command {
+        Some(Command::Loadgen(args)) => crate::loadgen::run(args),
+        Some(Command::Check(args)) => crate::check::run(args),
+        Some(Command::Doctor(args)) => crate::doctor::run(args),
+        None => match serve(&cli) {
+            Ok(()) => 0,
+            Err(e) => {
+                eprintln!("error: {e}");
+                1
+            }
+        },
+    };
+    std::process::exit(status);
+}
+
+/// Why the server could not start, or stopped serving.
+#[derive(Debug)]
+enum ServeError {
+    TemperatureSampler(io::Error),
+    RequestLog(io::Error),
+    Listen(SocketAddr, io::Error),
+    TemperatureLog(io::Error),
+    Signals(io::Error),
+    Serve(io::Error),
+}
+
+impl fmt::Display for ServeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ServeError::TemperatureSampler(e) => write!(f, "cannot start the temperature sampler: {e}"),
+            ServeError::RequestLog(e) => write!(f, "cannot start the request log: {e}"),
+            ServeError::Listen(addr, e) => write!(f, "cannot listen on {addr}: {e}"),
+            ServeError::TemperatureLog(e) => write!(f, "cannot start the temperature log: {e}"),
+            ServeError::Signals(e) => write!(f, "cannot install signal handlers: {e}"),
+            ServeError::Serve(e) => write!(f, "{e}"),
+        }
     }
+}
+
+/// Builds the app, serves until SIGTERM or SIGINT, drains.
+fn serve(cli: &Cli) -> Result<(), ServeError> {
     let config = cli.server_config();
     // One counter shard per worker thread: no more for a scrape to sum.
     crate::metrics::set_shard_count(config.workers);
     raise_open_file_limit();
     let shutdown = Arc::new(Shutdown::new());
     // Kept until exit: dropping it would stop the sensor sampler.
-    let temperature = match build_source(&cli.temperature_config()) {
-        Ok(t) => t,
-        Err(e) => {
-            eprintln!("error: cannot start the temperature sampler: {e}");
-            std::process::exit(1);
-        }
-    };
+    let temperature = build_source(&cli.temperature_config()).map_err(ServeError::TemperatureSampler)?;
     let app = App::with_collectors(
         temperature.source.clone(),
         temperature.collectors.clone(),
@@ -41,22 +75,14 @@ pub fn main() {
     )
     .with_openmetrics(!cli.no_openmetrics)
     .with_experiments(cli.experiments.is_on())
-    .with_options(cli.app_options());
-    let app = match app {
-        Ok(app) => Arc::new(app),
-        Err(e) => {
-            eprintln!("error: cannot start the request log: {e}");
-            std::process::exit(1);
-        }
-    };
+    .with_options(cli.app_options())
+    .map_err(ServeError::RequestLog)?;
+    let app = Arc::new(app);
 
-    let server = match Server::bind(config) {
-        Ok(s) => s,
-        Err(e) => {
-            eprintln!("error: cannot listen on {}: {e}", config.listen);
-            std::process::exit(1);
-        }
-    };
+    let server = Server::bind(config).map_err(|e| ServeError::Listen(config.listen, e))?;
+    watch_signals(shutdown.clone()).map_err(ServeError::Signals)?;
+    // Said once SIGTERM is handled: whoever waits for this line may stop
+    // the server from then on.
     eprintln!(
         "custom-metrics-app {} listening on {} with {} worker(s); temperature source: {}; experiment routes: {}",
         env!("CARGO_PKG_VERSION"),
@@ -72,42 +98,37 @@ pub fn main() {
     // Kept until exit: dropping it stops the temperature change log. It
     // looks as often as the sensors are sampled.
     let interval = cli.temperature_config().interval;
-    let _temperature_log = match ChangeLog::start(temperature.source.clone(), interval, |line| eprintln!("{line}")) {
-        Ok(log) => log,
-        Err(e) => {
-            eprintln!("error: cannot start the temperature log: {e}");
-            std::process::exit(1);
-        }
-    };
-    if let Err(e) = watch_signals(shutdown.clone()) {
-        eprintln!("error: cannot install signal handlers: {e}");
-        std::process::exit(1);
-    }
-    if let Err(e) = server.run(app.clone(), shutdown) {
-        eprintln!("error: {e}");
-        std::process::exit(1);
-    }
+    let _temperature_log = ChangeLog::start(temperature.source.clone(), interval, |line| {
+        let _ = writeln!(io::stderr(), "{line}");
+    })
+    .map_err(ServeError::TemperatureLog)?;
+    server.run(app.clone(), shutdown).map_err(ServeError::Serve)?;
     if let Some(log) = app.request_log() {
         log.flush(std::time::Duration::from_secs(2));
     }
     drop(temperature);
-    eprintln!("custom-metrics-app: shut down");
+    // `writeln!`, not `eprintln!`, wherever the server may be running: with
+    // stderr's reader gone, `eprintln!` panics (exit 101 after a clean drain).
+    let _ = writeln!(io::stderr(), "custom-metrics-app: shut down");
+    Ok(())
 }
 
 /// Triggers `shutdown` on the first SIGTERM or SIGINT, from a small thread of its own.
-fn watch_signals(shutdown: Arc<Shutdown>) -> std::io::Result<()> {
+fn watch_signals(shutdown: Arc<Shutdown>) -> io::Result<()> {
     use tokio::signal::unix::{signal, SignalKind};
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
-    let (mut term, mut int) = rt.block_on(async {
-        Ok::<_, std::io::Error>((signal(SignalKind::terminate())?, signal(SignalKind::interrupt())?))
-    })?;
+    let (mut term, mut int) = rt
+        .block_on(async { Ok::<_, io::Error>((signal(SignalKind::terminate())?, signal(SignalKind::interrupt())?)) })?;
     std::thread::Builder::new().name("signals".into()).spawn(move || {
-        rt.block_on(async {
+        let name = rt.block_on(async {
             tokio::select! {
-                _ = term.recv() => eprintln!("SIGTERM: shutting down"),
-                _ = int.recv() => eprintln!("SIGINT: shutting down"),
+                _ = term.recv() => "SIGTERM",
+                _ = int.recv() => "SIGINT",
             }
         });
+        // Not `eprintln!`: with stderr closed (its reader gone) it panics,
+        // and this thread would die before the shutdown it is for.
+        let _ = writeln!(io::stderr(), "{name}: shutting down");
         shutdown.trigger();
     })?;
     Ok(())
@@ -124,7 +145,7 @@ fn raise_open_file_limit() {
     };
     // SAFETY: `limit` is a valid rlimit for getrlimit to write.
     if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) } != 0 {
-        let e = std::io::Error::last_os_error();
+        let e = io::Error::last_os_error();
         eprintln!("warning: cannot read the open-file limit: {e}");
         return;
     }
@@ -138,7 +159,7 @@ fn raise_open_file_limit() {
     };
     // SAFETY: `raised` is a valid rlimit for setrlimit to read.
     if unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &raised) } != 0 {
-        let e = std::io::Error::last_os_error();
+        let e = io::Error::last_os_error();
         eprintln!(
             "warning: cannot raise the open-file limit from {} to {wanted}: {e}; at most that many connections",
             limit.rlim_cur

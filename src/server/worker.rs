@@ -3,7 +3,7 @@
 //! Connections never move between threads, so a worker's buffers, counters
 //! shard and date cache are thread-local and taken without locks.
 
-use std::io;
+use std::io::{self, Write};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::Arc;
 use std::thread::JoinHandle;
@@ -94,7 +94,8 @@ async fn accept_loop<H: Handler>(
     let mut last_log: Option<Instant> = None;
     let mut log_at_most_once_a_second = |message: std::fmt::Arguments<'_>| {
         if last_log.is_none_or(|t| t.elapsed() >= Duration::from_secs(1)) {
-            eprintln!("{message}");
+            // Not `eprintln!`, which panics once stderr's reader is gone.
+            let _ = writeln!(std::io::stderr(), "{message}");
             last_log = Some(Instant::now());
         }
     };
