@@ -82,7 +82,7 @@ pub use run::main;
 #[doc(hidden)]
 pub mod internals {
     pub mod app {
-        pub use crate::app::{Api, App, AppOptions, DelayRange, ErrorRatio, LogEntry, LogFormat, RequestLog};
+        pub use crate::app::{App, AppOptions, DelayRange, ErrorRatio, LogEntry, LogFormat, Pending, RequestLog};
     }
     pub mod config {
         pub use crate::config::{Cli, Command};

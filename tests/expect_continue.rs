@@ -9,7 +9,6 @@ use std::io::Read;
 use std::net::Shutdown as NetShutdown;
 
 use common::TestServer;
-use custom_metrics_app::internals::app::Api;
 use custom_metrics_app::internals::http::Status;
 
 const CONTINUE: &[u8] = b"HTTP/1.1 100 Continue\r\n\r\n";
@@ -23,7 +22,7 @@ fn a_method_the_route_refuses_gets_405_at_once() {
     assert_eq!((r.status, r.header("Connection")), (405, Some("close")), "no 100 first");
     let _ = c.stream.shutdown(NetShutdown::Write);
     assert!(c.is_closed_by_server());
-    assert_eq!(s.app.requests().get(Api::CpuTempUp, Status::MethodNotAllowed), 1);
+    assert_eq!(s.app.requests().get("cpuTempUp", Status::MethodNotAllowed), 1);
 }
 
 #[test]

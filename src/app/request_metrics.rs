@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use super::api::Api;
+use super::route::{RouteId, Routes};
 use crate::http::Status;
 use crate::metrics::{Buckets, CounterVec, Desc, HistogramVec, MetricType};
 
@@ -39,14 +39,17 @@ pub(super) const DURATION_BUCKETS: [f64; 22] = [
     10.0,
 ];
 
-/// Counts and times every answered request by route (and status).
+/// Counts and times every answered request by route (and status): one
+/// series per route of the table and status, none added later.
 pub struct RequestMetrics {
     counter: Arc<CounterVec>,
     duration: Arc<HistogramVec>,
+    /// The routes' `api` labels, by [`RouteId`].
+    labels: Box<[&'static str]>,
 }
 
 impl RequestMetrics {
-    pub fn new() -> RequestMetrics {
+    pub(super) fn new(routes: &Routes) -> RequestMetrics {
         // The seed's name and label order; the name lacks `_total` on purpose,
         // the seed's prometheus-adapter rules select it by this name.
         let desc = Desc::new(
@@ -56,15 +59,17 @@ impl RequestMetrics {
             &["status", "api"],
         )
         .expect("constant metric name is valid");
-        let series: Vec<[&str; 2]> = Api::ALL
+        let labels: Box<[&'static str]> = routes.iter().map(|(_, r)| r.label).collect();
+        let shown: Vec<bool> = routes.iter().map(|(_, r)| r.shown_from_start).collect();
+        let series: Vec<[&str; 2]> = labels
             .iter()
-            .flat_map(|api| Status::ALL.iter().map(move |status| [status.as_str(), api.label()]))
+            .flat_map(|label| Status::ALL.iter().map(move |status| [status.as_str(), *label]))
             .collect();
         let series: Vec<&[&str]> = series.iter().map(|s| &s[..]).collect();
         // The seed routes' 200 series are shown from the start, so rate() sees
         // the first requests; other series appear with their first occurrence.
         let counter = CounterVec::new(desc, &series, |i| {
-            Api::SEED.contains(&Api::ALL[i / Status::ALL.len()]) && Status::ALL[i % Status::ALL.len()] == Status::Ok
+            shown[i / Status::ALL.len()] && Status::ALL[i % Status::ALL.len()] == Status::Ok
         });
         let desc = Desc::new(
             DURATION_NAME,
@@ -73,33 +78,41 @@ impl RequestMetrics {
             &["api"],
         )
         .expect("constant metric name is valid");
-        let apis: Vec<[&str; 1]> = Api::ALL.iter().map(|a| [a.label()]).collect();
+        let apis: Vec<[&str; 1]> = labels.iter().map(|l| [*l]).collect();
         let apis: Vec<&[&str]> = apis.iter().map(|a| &a[..]).collect();
         let duration = HistogramVec::new(desc, Buckets::new(&DURATION_BUCKETS), &apis);
         RequestMetrics {
             counter: Arc::new(counter),
             duration: Arc::new(duration),
+            labels,
         }
     }
 
     /// Counts one answered request: an index computation and one relaxed add.
     #[inline]
-    pub fn count(&self, api: Api, status: Status) {
-        self.counter.inc(api.index() * Status::ALL.len() + status.index());
+    pub fn count(&self, route: RouteId, status: Status) {
+        self.counter.inc(route.index() * Status::ALL.len() + status.index());
     }
 
-    /// Records how long answering a request to `api` took.
+    /// Records how long answering a request to `route` took.
     #[inline]
-    pub fn observe_duration(&self, api: Api, seconds: f64) {
-        self.duration.observe(api.index(), seconds);
+    pub fn observe_duration(&self, route: RouteId, seconds: f64) {
+        self.duration.observe(route.index(), seconds);
     }
 
     pub fn duration_collector(&self) -> Arc<HistogramVec> {
         self.duration.clone()
     }
 
-    pub fn get(&self, api: Api, status: Status) -> u64 {
-        self.counter.get(api.index() * Status::ALL.len() + status.index())
+    /// The count of the series `{status, api=label}`; panics for a label
+    /// no route has.
+    pub fn get(&self, label: &str, status: Status) -> u64 {
+        let route = self
+            .labels
+            .iter()
+            .position(|l| *l == label)
+            .unwrap_or_else(|| panic!("no route is labelled {label:?}"));
+        self.counter.get(route * Status::ALL.len() + status.index())
     }
 
     /// Requests counted so far, all series together.
@@ -112,28 +125,27 @@ impl RequestMetrics {
     }
 }
 
-impl Default for RequestMetrics {
-    fn default() -> Self {
-        RequestMetrics::new()
-    }
-}
-
 #[cfg(test)]
 mod tests {
+    use super::super::routes::ROUTES;
     use super::*;
     use crate::metrics::Collector;
 
     #[test]
     fn index_matches_labels() {
-        let m = RequestMetrics::new();
-        m.count(Api::CpuTempDown, Status::MethodNotAllowed);
-        assert_eq!(m.get(Api::CpuTempDown, Status::MethodNotAllowed), 1);
+        let routes = Routes::new(ROUTES.to_vec());
+        let m = RequestMetrics::new(&routes);
+        let down = routes.find("/cpuTempDown");
+        m.count(down, Status::MethodNotAllowed);
+        assert_eq!(m.get("cpuTempDown", Status::MethodNotAllowed), 1);
         let c = m.collector();
         let i = c.index_of(&["405", "cpuTempDown"]).unwrap();
         assert_eq!(c.get(i), 1);
         let mut shown = Vec::new();
         c.collect(&mut |s| shown.push((s.label_values[0].to_string(), s.label_values[1].to_string())));
-        assert_eq!(shown.len(), Api::SEED.len() + 1);
+        let seed = ROUTES.iter().filter(|r| r.shown_from_start).count();
+        assert_eq!(seed, 6);
+        assert_eq!(shown.len(), seed + 1);
         assert!(shown.contains(&("405".into(), "cpuTempDown".into())));
         assert!(shown.contains(&("200".into(), "readyz".into())));
     }

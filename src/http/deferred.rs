@@ -19,12 +19,13 @@ pub enum Wait {
     Job(u32),
 }
 
-/// A response written later, once its [`Wait`] is over.
+/// A response written later, once its [`Wait`] is over, with the handler's
+/// own note of what to answer (its [`Handler::Note`](super::Handler::Note):
+/// a route, a status), typed, so nothing is packed or guessed back.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Deferred {
+pub struct Deferred<N> {
     pub wait: Wait,
-    /// The handler's own note of what to answer (a route, a status).
-    pub tag: u32,
+    pub note: N,
     /// When the request was read: its latency counts from here.
     pub received: Instant,
     pub(super) framing: Framing,
@@ -36,20 +37,20 @@ pub struct Deferred {
 /// Bytes of the path a deferred response keeps (its routes' paths are short).
 pub(super) const PATH_NOTE: usize = 64;
 
-impl Deferred {
-    pub(super) fn new(wait: Wait, tag: u32, received: Instant, framing: Framing, path: &str) -> Deferred {
+impl<N> Deferred<N> {
+    pub(super) fn new(wait: Wait, note: N, received: Instant, framing: Framing, path: &str) -> Deferred<N> {
         let mut end = path.len().min(PATH_NOTE);
         while !path.is_char_boundary(end) {
             end -= 1;
         }
-        let mut note = [0; PATH_NOTE];
-        note[..end].copy_from_slice(&path.as_bytes()[..end]);
+        let mut kept = [0; PATH_NOTE];
+        kept[..end].copy_from_slice(&path.as_bytes()[..end]);
         Deferred {
             wait,
-            tag,
+            note,
             received,
             framing,
-            path: note,
+            path: kept,
             path_len: end as u8,
         }
     }
@@ -78,18 +79,19 @@ mod tests {
     /// Defers `/later` by a second; answers everything else at once.
     struct Later;
     impl Handler for Later {
-        fn handle(&self, req: &Request<'_>, res: &mut ResponseWriter<'_>) {
+        type Note = u8;
+        fn handle(&self, req: &Request<'_>, res: &mut ResponseWriter<'_, u8>) {
             if req.path == "/later" {
                 res.defer(Wait::Until(req.received + Duration::from_secs(1)), 7, req);
             } else {
                 res.respond(Status::Ok, &[], "text/plain", req.path.as_bytes());
             }
         }
-        fn reject(&self, rejection: Rejection<'_>, res: &mut ResponseWriter<'_>) {
+        fn reject(&self, rejection: Rejection<'_>, res: &mut ResponseWriter<'_, u8>) {
             res.respond(rejection.status, &[], "text/plain", b"");
         }
-        fn finish(&self, deferred: Deferred, res: &mut ResponseWriter<'_>) {
-            assert_eq!((deferred.tag, deferred.path()), (7, "/later"));
+        fn finish(&self, deferred: Deferred<u8>, res: &mut ResponseWriter<'_, u8>) {
+            assert_eq!((deferred.note, deferred.path()), (7, "/later"));
             res.respond(Status::Ok, &[], "text/plain", b"later");
         }
     }
@@ -130,7 +132,7 @@ mod tests {
             http10: false,
         };
         let path = format!("/{}é", "a".repeat(PATH_NOTE - 2));
-        let d = Deferred::new(Wait::Job(1), 0, Instant::now(), framing, &path);
+        let d = Deferred::new(Wait::Job(1), (), Instant::now(), framing, &path);
         assert_eq!(d.path(), &path[..PATH_NOTE - 1]);
     }
 }

@@ -19,20 +19,22 @@ macro_rules! no_store {
     };
 }
 
-/// Writes the response to one request into a shared output buffer.
-pub struct ResponseWriter<'a> {
+/// Writes the response to one request into a shared output buffer. `N` is
+/// the handler's note for an answer it [defers](Self::defer) (`()` for
+/// handlers that never do).
+pub struct ResponseWriter<'a, N = ()> {
     out: &'a mut Vec<u8>,
     date: &'a HttpDate,
     head_only: bool,
     keep_alive: bool,
     http10: bool,
     /// Set instead of a response when the handler answers later.
-    deferred: Option<Deferred>,
+    deferred: Option<Deferred<N>>,
     /// The client waits for `100 Continue` before it sends the body.
     expect_continue: bool,
 }
 
-impl<'a> ResponseWriter<'a> {
+impl<'a, N: Copy> ResponseWriter<'a, N> {
     /// A writer for `req`; `keep_alive` is the connection's decision (the
     /// request's wish, overruled while shutting down).
     pub fn for_request(out: &'a mut Vec<u8>, date: &'a HttpDate, req: &Request<'_>, keep_alive: bool) -> Self {
@@ -49,7 +51,7 @@ impl<'a> ResponseWriter<'a> {
 
     /// A writer for the answer to a request that was [deferred](Self::defer):
     /// framed as that request asked.
-    pub fn for_deferred(out: &'a mut Vec<u8>, date: &'a HttpDate, deferred: &Deferred) -> Self {
+    pub fn for_deferred(out: &'a mut Vec<u8>, date: &'a HttpDate, deferred: &Deferred<N>) -> Self {
         ResponseWriter {
             out,
             date,
@@ -88,8 +90,8 @@ impl<'a> ResponseWriter<'a> {
 
     /// Answers later, after `wait`: nothing is written now, and the
     /// connection reads no further request until the answer is written
-    /// (through [`Handler::finish`](super::Handler::finish), given `tag`).
-    pub fn defer(&mut self, wait: Wait, tag: u32, req: &Request<'_>) {
+    /// (through [`Handler::finish`](super::Handler::finish), given `note`).
+    pub fn defer(&mut self, wait: Wait, note: N, req: &Request<'_>) {
         if std::mem::take(&mut self.expect_continue) {
             // Accepted: the client may send its body while the answer waits.
             self.out.extend_from_slice(b"HTTP/1.1 100 Continue\r\n\r\n");
@@ -99,11 +101,11 @@ impl<'a> ResponseWriter<'a> {
             keep_alive: self.keep_alive,
             http10: self.http10,
         };
-        self.deferred = Some(Deferred::new(wait, tag, req.received, framing, req.path));
+        self.deferred = Some(Deferred::new(wait, note, req.received, framing, req.path));
     }
 
     /// The deferral the handler asked for, if any.
-    pub fn deferred(&self) -> Option<Deferred> {
+    pub fn deferred(&self) -> Option<Deferred<N>> {
         self.deferred
     }
 
@@ -188,7 +190,7 @@ mod tests {
     #[test]
     fn keep_alive_response() {
         let mut out = Vec::new();
-        ResponseWriter::for_request(&mut out, DATE, &req(Method::Get, Version::Http11), true).respond(
+        ResponseWriter::<()>::for_request(&mut out, DATE, &req(Method::Get, Version::Http11), true).respond(
             Status::Ok,
             &[],
             "text/plain; charset=utf-8",
@@ -204,7 +206,7 @@ mod tests {
     #[test]
     fn head_http10_and_extra_headers() {
         let mut out = Vec::new();
-        ResponseWriter::for_request(&mut out, DATE, &req(Method::Head, Version::Http10), true).respond(
+        ResponseWriter::<()>::for_request(&mut out, DATE, &req(Method::Head, Version::Http10), true).respond(
             Status::MethodNotAllowed,
             &[("Allow", "GET, HEAD")],
             "text/plain",
@@ -223,12 +225,12 @@ mod tests {
         let mut expecting = req(Method::Post, Version::Http11);
         expecting.expect_continue = true;
         let mut out = Vec::new();
-        let mut res = ResponseWriter::for_request(&mut out, DATE, &expecting, true);
+        let mut res = ResponseWriter::<()>::for_request(&mut out, DATE, &expecting, true);
         res.respond(Status::Ok, &[], "text/plain", b"");
         assert!(res.keep_alive());
         assert!(out.starts_with(b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\n"));
         let mut out = Vec::new();
-        let mut res = ResponseWriter::for_request(&mut out, DATE, &expecting, true);
+        let mut res = ResponseWriter::<()>::for_request(&mut out, DATE, &expecting, true);
         res.respond(Status::MethodNotAllowed, &[], "text/plain", b"");
         assert!(!res.keep_alive());
         let s = String::from_utf8(out).unwrap();
@@ -241,7 +243,7 @@ mod tests {
     #[test]
     fn rejection_closes() {
         let mut out = Vec::new();
-        ResponseWriter::for_rejection(&mut out, DATE).respond(Status::BadRequest, &[], "text/plain", b"bad\n");
+        ResponseWriter::<()>::for_rejection(&mut out, DATE).respond(Status::BadRequest, &[], "text/plain", b"bad\n");
         let s = String::from_utf8(out).unwrap();
         assert!(s.starts_with("HTTP/1.1 400 Bad Request\r\n"));
         assert!(s.ends_with("Content-Length: 4\r\nConnection: close\r\n\r\nbad\n"));

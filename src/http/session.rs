@@ -39,18 +39,18 @@ pub struct Progress {
 
 /// Per-connection protocol state.
 #[derive(Debug)]
-pub struct Session {
+pub struct Session<N = ()> {
     limits: Limits,
     /// Body bytes of the last request still to be skipped (`Content-Length`).
     discard: u64,
     /// A request whose chunked body is being read; answered at its end.
     chunked: Option<ChunkedRequest>,
     /// An answer that waits (see [`Progress::waits`]).
-    deferred: Option<Deferred>,
+    deferred: Option<Deferred<N>>,
 }
 
-impl Session {
-    pub fn new(limits: Limits) -> Session {
+impl<N: Copy> Session<N> {
+    pub fn new(limits: Limits) -> Session<N> {
         Session {
             limits,
             discard: 0,
@@ -76,7 +76,7 @@ impl Session {
     ///
     /// `received` is when `input`'s last bytes were read; `draining` turns
     /// every response into the connection's last.
-    pub fn feed<H: Handler + ?Sized>(
+    pub fn feed<H: Handler<Note = N>>(
         &mut self,
         input: &[u8],
         received: Instant,
@@ -182,7 +182,7 @@ impl Session {
     }
 
     /// Writes the answer that [`Progress::waits`] for, once its wait is over.
-    pub fn finish<H: Handler + ?Sized>(&mut self, handler: &H, out: &mut Vec<u8>) {
+    pub fn finish<H: Handler<Note = N>>(&mut self, handler: &H, out: &mut Vec<u8>) {
         if let Some(deferred) = self.deferred.take() {
             handler.finish(
                 deferred,
@@ -193,7 +193,7 @@ impl Session {
 
     /// Answers `408` for a request that did not complete in time: a head,
     /// or a chunked body (the caller closes).
-    pub fn time_out<H: Handler + ?Sized>(&mut self, handler: &H, out: &mut Vec<u8>) {
+    pub fn time_out<H: Handler<Note = N>>(&mut self, handler: &H, out: &mut Vec<u8>) {
         let pending = self.chunked.take();
         let req = pending
             .as_ref()
@@ -208,14 +208,14 @@ impl Session {
 
 /// Lets `handler` answer `req`, noting in `p` a close or a deferred answer;
 /// whether feeding must stop here.
-fn answer<H: Handler + ?Sized>(
+fn answer<H: Handler>(
     req: &Request<'_>,
     handler: &H,
     draining: bool,
     date: &HttpDate,
     out: &mut Vec<u8>,
     p: &mut Progress,
-    deferred: &mut Option<Deferred>,
+    deferred: &mut Option<Deferred<H::Note>>,
 ) -> bool {
     let mut res = ResponseWriter::for_request(out, date, req, req.keep_alive && !draining);
     handler.handle(req, &mut res);
@@ -234,6 +234,7 @@ mod tests {
     /// Echoes the path; counts nothing.
     struct Echo;
     impl Handler for Echo {
+        type Note = ();
         fn handle(&self, req: &Request<'_>, res: &mut ResponseWriter<'_>) {
             let status = if req.method == Method::Other {
                 Status::MethodNotAllowed

@@ -67,8 +67,8 @@ pub(crate) struct ConnectionConfig {
 }
 
 /// What a connection keeps across awaits.
-pub(super) struct ConnectionState {
-    session: Session,
+pub(super) struct ConnectionState<N> {
+    session: Session<N>,
     /// Input not yet answered (usually empty, never allocated).
     pending_in: Vec<u8>,
     /// Output the socket did not take at once.
@@ -87,15 +87,15 @@ pub(super) struct Answered {
 
 /// Where the normal path picks a connection up: from its accept, with what
 /// the [fast path](super::fast_path) already did on it.
-pub(super) struct Start {
-    pub state: ConnectionState,
+pub(super) struct Start<N> {
+    pub state: ConnectionState<N>,
     /// The first read's answer, already partly or wholly written.
     pub answered: Option<Answered>,
     pub accepted: Instant,
 }
 
-impl ConnectionState {
-    pub(super) fn new(limits: Limits) -> ConnectionState {
+impl<N: Copy> ConnectionState<N> {
+    pub(super) fn new(limits: Limits) -> ConnectionState<N> {
         ConnectionState {
             session: Session::new(limits),
             pending_in: Vec::new(),
@@ -112,7 +112,7 @@ impl ConnectionState {
     /// Answers the pending input followed by the `read_len` bytes just read
     /// into the worker's read buffer, and writes what `try_write` takes of the
     /// responses at once; keeps the rest of both for later.
-    pub(super) fn answer<H: Handler + ?Sized>(
+    pub(super) fn answer<H: Handler<Note = N>>(
         &mut self,
         read_len: usize,
         received: Instant,
@@ -156,9 +156,9 @@ impl ConnectionState {
     }
 }
 
-impl ConnectionState {
+impl<N: Copy> ConnectionState<N> {
     /// Writes a deferred answer behind whatever output is still pending.
-    fn finish<H: Handler + ?Sized>(
+    fn finish<H: Handler<Note = N>>(
         &mut self,
         handler: &H,
         mut try_write: impl FnMut(&[u8]) -> io::Result<usize>,
@@ -195,7 +195,7 @@ pub(super) fn serve<H: Handler>(
     handler: Arc<H>,
     shutdown: Arc<Shutdown>,
     config: ConnectionConfig,
-    start: Start,
+    start: Start<H::Note>,
     held: (ConnectionSlot, LiveMark),
 ) -> impl Future<Output = io::Result<()>> {
     let Timeouts {
@@ -315,7 +315,7 @@ pub(super) fn serve<H: Handler>(
 
 /// Answers `408` to a head that took too long, then closes without lingering:
 /// the client has had its time.
-fn time_out<H: Handler + ?Sized>(stream: &TcpStream, session: &mut Session, handler: &H) {
+fn time_out<H: Handler>(stream: &TcpStream, session: &mut Session<H::Note>, handler: &H) {
     BUFFERS.with(|b| {
         let b = &mut *b.borrow_mut();
         session.time_out(handler, &mut b.write);

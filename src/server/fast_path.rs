@@ -29,12 +29,12 @@ use crate::http::Handler;
 
 /// Answers what `stream` has already sent. `None`: the connection is done and
 /// `stream` may be dropped (closed); `Some`: the normal path takes over.
-pub(super) fn answer_first<H: Handler + ?Sized>(
+pub(super) fn answer_first<H: Handler>(
     mut stream: &TcpStream,
     handler: &H,
     shutdown: &Shutdown,
     config: ConnectionConfig,
-) -> Option<Start> {
+) -> Option<Start<H::Note>> {
     let accepted = Instant::now();
     let mut state = ConnectionState::new(config.limits);
     let n = match read_into_worker_buffer_now(|buf| stream.read(buf)) {
