@@ -10,8 +10,7 @@
 //! otherwise ignored; trailer fields are checked like header fields and
 //! dropped.
 
-use super::request::MAX_HEADERS;
-use super::session::MAX_HEAD;
+use super::request::{MAX_HEAD, MAX_HEADERS};
 use super::status::Status;
 
 /// A chunk size of more than 16 hex digits (leading zeros included) does not

@@ -9,7 +9,7 @@
 use std::cell::RefCell;
 use std::fmt;
 
-use super::session::MAX_HEAD;
+use super::request::MAX_HEAD;
 
 /// Spare buffers a thread keeps (8 KiB each); more are freed when returned.
 const SPARES_KEPT: usize = 64;

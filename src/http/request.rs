@@ -10,6 +10,11 @@ use super::transfer_coding::TransferCodings;
 /// Headers beyond this count get `431`.
 pub(super) const MAX_HEADERS: usize = 32;
 
+/// A request head that reaches this many bytes without ending is rejected
+/// (`414` if its request line has not ended, `431` otherwise); chunk
+/// extensions and trailers are held to it too.
+pub(super) const MAX_HEAD: usize = 8 * 1024;
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Method {
     Get,

@@ -7,13 +7,10 @@ use std::time::Instant;
 use super::chunked_request::ChunkedRequest;
 use super::date::{http_date, HttpDate};
 use super::deferred::{Deferred, Wait};
-use super::request::{oversized_status, parse, Limits, Parsed, Rejection, Request};
+use super::handler::Handler;
+use super::request::{oversized_status, parse, Limits, Parsed, Rejection, Request, MAX_HEAD};
 use super::response::ResponseWriter;
-use super::{Handler, Status};
-
-/// A request head that reaches this many bytes without ending is rejected
-/// (`414` if its request line has not ended, `431` otherwise).
-pub(super) const MAX_HEAD: usize = 8 * 1024;
+use super::status::Status;
 
 /// Pending output beyond this stops parsing until it has been written, so a
 /// client cannot queue unbounded responses by pipelining.
