@@ -46,9 +46,7 @@ fn measure(what: &str, thermal: &Path, hwmon: &Path) {
         hwmon_root: hwmon.to_path_buf(),
         // Beside the thermal root: /sys/devices for /sys/class/thermal, none in a fake tree.
         devices_root: thermal.join("../../devices"),
-        interval: Duration::from_secs(1),
-        read_timeout: Duration::from_millis(500),
-        ..SamplerConfig::default()
+        ..SamplerConfig::every(Duration::from_secs(1))
     });
     sampler.select(Selection::Thermal(ThermalSelector::Max));
     let ((zones, zones_up), (chips, chips_up)) =

@@ -19,7 +19,7 @@ use crate::grammar::{duration, in_range, number};
 use crate::http::Limits;
 use crate::loadgen::LoadgenArgs;
 use crate::server::{ServerConfig, Timeouts};
-use crate::temperature::{HwmonSelector, SourceChoice, TemperatureConfig, ThermalSelector};
+use crate::temperature::{HwmonSelector, SamplerConfig, SourceChoice, TemperatureConfig, ThermalSelector};
 
 /// A tiny, fast sample workload for Kubernetes custom-metrics autoscaling.
 ///
@@ -102,16 +102,16 @@ pub struct Cli {
     pub temperature_source: SourceChoice,
 
     /// Directory holding thermal_zoneN/ (a host's /sys/class/thermal mounted elsewhere, or a fake tree).
-    #[arg(long, env = "CMA_THERMAL_ROOT", default_value_os_t = temperature().thermal_root, value_name = "DIR")]
+    #[arg(long, env = "CMA_THERMAL_ROOT", default_value_os_t = temperature().sampler.thermal_root, value_name = "DIR")]
     pub thermal_root: PathBuf,
 
     /// Directory holding hwmonN/.
-    #[arg(long, env = "CMA_HWMON_ROOT", default_value_os_t = temperature().hwmon_root, value_name = "DIR")]
+    #[arg(long, env = "CMA_HWMON_ROOT", default_value_os_t = temperature().sampler.hwmon_root, value_name = "DIR")]
     pub hwmon_root: PathBuf,
 
     /// sysfs' devices/ directory: Intel throttle counters (system/cpu/cpuN/thermal_throttle) and the Raspberry Pi
     /// firmware's get_throttled (under platform/).
-    #[arg(long, env = "CMA_DEVICES_ROOT", default_value_os_t = temperature().devices_root, value_name = "DIR")]
+    #[arg(long, env = "CMA_DEVICES_ROOT", default_value_os_t = temperature().sampler.devices_root, value_name = "DIR")]
     pub devices_root: PathBuf,
 
     /// Zones behind cpu_temperature_celsius with the thermal source (the hottest readable one counts): cpu (zones
@@ -127,7 +127,7 @@ pub struct Cli {
 
     /// Time between two sensor sampling passes, from 100ms to 1h; a read not done within half of it counts as
     /// timed out.
-    #[arg(long, env = "CMA_SENSOR_INTERVAL", default_value_t = Shown(temperature().interval), value_name = "DURATION", value_parser = sensor_interval)]
+    #[arg(long, env = "CMA_SENSOR_INTERVAL", default_value_t = Shown(temperature().sampler.interval), value_name = "DURATION", value_parser = sensor_interval)]
     pub sensor_interval: Shown,
 
     /// Serve the experiment routes (/status/{code}, /delay/{duration}, /work/{duration}, POST /readyz/disable|enable)
@@ -359,18 +359,18 @@ impl Cli {
     }
 
     pub fn temperature_config(&self) -> TemperatureConfig {
-        let interval = self.sensor_interval.0;
         TemperatureConfig {
             source: self.temperature_source,
             sim_start: self.sim_start,
             sim_step: self.sim_step,
-            thermal_root: self.thermal_root.clone(),
-            hwmon_root: self.hwmon_root.clone(),
-            devices_root: self.devices_root.clone(),
             thermal_zone: self.thermal_zone.clone(),
             hwmon_sensor: self.hwmon_sensor.clone(),
-            interval,
-            read_timeout: interval / 2,
+            sampler: SamplerConfig {
+                thermal_root: self.thermal_root.clone(),
+                hwmon_root: self.hwmon_root.clone(),
+                devices_root: self.devices_root.clone(),
+                ..SamplerConfig::every(self.sensor_interval.0)
+            },
         }
     }
 }
@@ -387,14 +387,14 @@ mod tests {
         assert!(cli.server_config().workers >= 1);
         let t = cli.temperature_config();
         assert_eq!(t.source, SourceChoice::Auto);
-        assert_eq!(t.thermal_root, PathBuf::from("/sys/class/thermal"));
-        assert_eq!(t.hwmon_root, PathBuf::from("/sys/class/hwmon"));
+        assert_eq!(t.sampler.thermal_root, PathBuf::from("/sys/class/thermal"));
+        assert_eq!(t.sampler.hwmon_root, PathBuf::from("/sys/class/hwmon"));
         assert_eq!(
             (t.thermal_zone, t.hwmon_sensor),
             (ThermalSelector::Cpu, HwmonSelector::Cpu)
         );
         assert_eq!(
-            (t.interval, t.read_timeout),
+            (t.sampler.interval, t.sampler.read_timeout),
             (Duration::from_secs(1), Duration::from_millis(500))
         );
     }
@@ -414,9 +414,8 @@ mod tests {
         );
         let (t, d) = (cli.temperature_config(), TemperatureConfig::default());
         assert_eq!((t.source, t.sim_start, t.sim_step), (d.source, d.sim_start, d.sim_step));
-        assert_eq!((t.thermal_root, t.hwmon_root), (d.thermal_root, d.hwmon_root));
         assert_eq!((t.thermal_zone, t.hwmon_sensor), (d.thermal_zone, d.hwmon_sensor));
-        assert_eq!((t.interval, t.read_timeout), (d.interval, d.read_timeout));
+        assert_eq!(t.sampler, d.sampler);
     }
 
     #[test]
@@ -520,9 +519,9 @@ mod tests {
         .unwrap();
         let t = cli.temperature_config();
         assert_eq!(t.source, SourceChoice::Hwmon);
-        assert_eq!(t.thermal_root, PathBuf::from("/host/sys/class/thermal"));
-        assert_eq!(t.hwmon_root, PathBuf::from("/host/sys/class/hwmon"));
-        assert_eq!(t.devices_root, PathBuf::from("/host/sys/devices"));
+        assert_eq!(t.sampler.thermal_root, PathBuf::from("/host/sys/class/thermal"));
+        assert_eq!(t.sampler.hwmon_root, PathBuf::from("/host/sys/class/hwmon"));
+        assert_eq!(t.sampler.devices_root, PathBuf::from("/host/sys/devices"));
         assert_eq!(t.thermal_zone, ThermalSelector::Type("x86_pkg_temp".into()));
         assert_eq!(
             t.hwmon_sensor,
@@ -532,7 +531,7 @@ mod tests {
             }
         );
         assert_eq!(
-            (t.interval, t.read_timeout),
+            (t.sampler.interval, t.sampler.read_timeout),
             (Duration::from_millis(250), Duration::from_millis(125))
         );
     }

@@ -97,7 +97,7 @@ fn serve(cli: &Cli) -> Result<(), ServeError> {
     );
     // Kept until exit: dropping it stops the temperature change log. It
     // looks as often as the sensors are sampled.
-    let interval = cli.temperature_config().interval;
+    let interval = cli.temperature_config().sampler.interval;
     let _temperature_log = ChangeLog::start(temperature.source.clone(), interval, |line| {
         let _ = writeln!(io::stderr(), "{line}");
     })

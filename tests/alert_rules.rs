@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::Command;
 
-use common::fake_sysfs::TestDir;
+use fake_sysfs::TestDir;
 use yaml_rust2::{Yaml, YamlEmitter, YamlLoader};
 
 fn load(path: &Path) -> Yaml {

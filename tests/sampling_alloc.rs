@@ -15,8 +15,6 @@ use custom_metrics_app::metrics::Registry;
 
 #[path = "common/counting_alloc.rs"]
 mod counting_alloc;
-#[path = "common/fake_sysfs.rs"]
-mod fake_sysfs;
 
 use counting_alloc::{allocations, CountingAllocator};
 use fake_sysfs::TestDir;
@@ -90,7 +88,6 @@ fn sampling_and_scraping_allocate_nothing_in_steady_state() {
         // queued again while it hangs); a generous deadline keeps a slow
         // machine's ordinary reads from counting as timed out.
         read_timeout: Duration::from_millis(500),
-        ..SamplerConfig::default()
     });
     sampler.select(Selection::Thermal(ThermalSelector::Max));
     let output = sampler.output();

@@ -15,13 +15,13 @@ use std::time::{Duration, Instant};
 
 use boards::{Board, BOARDS, LAPTOP, RK3588, RPI4, RPI5};
 use common::exposition::Metrics;
-use common::fake_sysfs::{wait_for, TestDir};
 use common::{http10_get, spawn_binary_logged, wait_for_exit, Client, TestServer};
 use custom_metrics_app::internals::app::App;
-use custom_metrics_app::internals::temperature::sysfs::RESIDENT_READERS;
+use custom_metrics_app::internals::temperature::sysfs::{SamplerConfig, RESIDENT_READERS};
 use custom_metrics_app::internals::temperature::{
     build_source, SourceChoice, TemperatureConfig, TemperatureSetup, ThermalSelector,
 };
+use fake_sysfs::{wait_for, TestDir};
 
 /// Every wait in this file gives up after this long.
 const PATIENCE: Duration = Duration::from_secs(10);
@@ -996,11 +996,13 @@ impl FakeSys {
     fn config(&self, source: SourceChoice, interval_ms: u64, read_timeout_ms: u64) -> TemperatureConfig {
         TemperatureConfig {
             source,
-            thermal_root: self.thermal(),
-            hwmon_root: self.hwmon(),
-            devices_root: self.root().join("devices"),
-            interval: Duration::from_millis(interval_ms),
-            read_timeout: Duration::from_millis(read_timeout_ms),
+            sampler: SamplerConfig {
+                thermal_root: self.thermal(),
+                hwmon_root: self.hwmon(),
+                devices_root: self.root().join("devices"),
+                interval: Duration::from_millis(interval_ms),
+                read_timeout: Duration::from_millis(read_timeout_ms),
+            },
             ..TemperatureConfig::default()
         }
     }

@@ -2,14 +2,12 @@
 //! collectors it adds to the registry, and one line saying why.
 
 use std::fmt;
-use std::path::PathBuf;
 use std::str::FromStr;
 use std::sync::Arc;
-use std::time::Duration;
 
 use super::sysfs::throttle_exposition::describe_throttling;
 use super::sysfs::trip_exposition::describe_headroom;
-use super::sysfs::{HwmonSelector, Sampler, Selection, SensorKind, SensorTemperature, ThermalSelector};
+use super::sysfs::{HwmonSelector, Sampler, SamplerConfig, Selection, SensorKind, SensorTemperature, ThermalSelector};
 use super::{SimulatedTemperature, TemperatureSource};
 use crate::metrics::Collector;
 
@@ -54,36 +52,24 @@ pub struct TemperatureConfig {
     pub source: SourceChoice,
     pub sim_start: f64,
     pub sim_step: f64,
-    pub thermal_root: PathBuf,
-    pub hwmon_root: PathBuf,
-    /// sysfs' `devices` directory: Intel's throttle counters under
-    /// `system/cpu`, the Raspberry Pi firmware under `platform`.
-    pub devices_root: PathBuf,
     pub thermal_zone: ThermalSelector,
     pub hwmon_sensor: HwmonSelector,
-    /// Time between two sampling passes.
-    pub interval: Duration,
-    /// How long a pass waits for a read before it counts as timed out (the
-    /// command line uses half the interval).
-    pub read_timeout: Duration,
+    /// Where the sensors are and how often they are read: all the sysfs
+    /// layer is given.
+    pub sampler: SamplerConfig,
 }
 
 /// The defaults, written only here: the command line's flags show them in
 /// `--help` and fall back to them.
 impl Default for TemperatureConfig {
     fn default() -> Self {
-        let interval = Duration::from_secs(1);
         TemperatureConfig {
             source: SourceChoice::Auto,
             sim_start: 50.0,
             sim_step: 10.0,
-            thermal_root: PathBuf::from("/sys/class/thermal"),
-            hwmon_root: PathBuf::from("/sys/class/hwmon"),
-            devices_root: PathBuf::from("/sys/devices"),
             thermal_zone: ThermalSelector::Cpu,
             hwmon_sensor: HwmonSelector::Cpu,
-            interval,
-            read_timeout: interval / 2,
+            sampler: SamplerConfig::default(),
         }
     }
 }
@@ -116,8 +102,11 @@ pub fn build_source(config: &TemperatureConfig) -> std::io::Result<TemperatureSe
     if !cfg!(target_os = "linux") {
         return not_linux(config);
     }
-    let mut sampler = Sampler::new(config.clone());
-    let (thermal_root, hwmon_root) = (config.thermal_root.display(), config.hwmon_root.display());
+    let mut sampler = Sampler::new(config.sampler.clone());
+    let (thermal_root, hwmon_root) = (
+        config.sampler.thermal_root.display(),
+        config.sampler.hwmon_root.display(),
+    );
     let ((zones, zones_up), (chips, chips_up)) =
         (sampler.counts(SensorKind::Thermal), sampler.counts(SensorKind::Hwmon));
     let zones = format!("{zones_up} of {zones} thermal zones readable under {thermal_root}");
@@ -151,7 +140,7 @@ pub fn build_source(config: &TemperatureConfig) -> std::io::Result<TemperatureSe
         "{} ({why}); cpu_temperature_celsius from {selection}, {} sensor(s) match, {now}; sampled every {:?}; {}; {}",
         source.name(),
         set.selected.len(),
-        config.interval,
+        config.sampler.interval,
         describe_headroom(&set),
         describe_throttling(&set),
     );
@@ -196,18 +185,22 @@ fn simulated(config: &TemperatureConfig, why: String) -> TemperatureSetup {
 
 #[cfg(test)]
 mod tests {
+    use std::time::Duration;
+
     use super::*;
-    use crate::temperature::sysfs::test_dir::TestDir;
     use crate::temperature::Direction;
+    use fake_sysfs::TestDir;
 
     fn config(dir: &TestDir, source: SourceChoice) -> TemperatureConfig {
         TemperatureConfig {
             source,
-            thermal_root: dir.path().join("thermal"),
-            hwmon_root: dir.path().join("hwmon"),
-            devices_root: dir.path().join("devices"),
-            interval: Duration::from_millis(100),
-            read_timeout: Duration::from_secs(2),
+            sampler: SamplerConfig {
+                thermal_root: dir.path().join("thermal"),
+                hwmon_root: dir.path().join("hwmon"),
+                devices_root: dir.path().join("devices"),
+                interval: Duration::from_millis(100),
+                read_timeout: Duration::from_secs(2),
+            },
             ..TemperatureConfig::default()
         }
     }

@@ -8,8 +8,6 @@ pub mod loadgen;
 
 pub mod exposition;
 
-pub mod fake_sysfs;
-
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::sync::Arc;

@@ -16,22 +16,22 @@
 //!   [`trip_exposition`] and [`throttle_exposition`] compute the metrics
 //!   from the fresh values at scrape time, without touching sysfs.
 
+mod attribute;
+mod config;
 pub(crate) mod exposition;
 mod sampler;
 mod scan;
 mod selection;
 mod sensor;
 mod sensor_set;
-#[cfg(test)]
-#[path = "../../../tests/common/fake_sysfs.rs"]
-pub(crate) mod test_dir;
 pub(crate) mod throttle_exposition;
 mod throttle_scan;
 pub(crate) mod trip_exposition;
 mod trips;
 
+pub use config::SamplerConfig;
 pub(crate) use exposition::SensorTemperature;
-pub use sampler::{Sampler, SamplerConfig, RESIDENT_READERS};
+pub use sampler::{Sampler, RESIDENT_READERS};
 pub(crate) use selection::HwmonSelector;
 pub use selection::{Selection, ThermalSelector};
 pub use sensor::SensorKind;

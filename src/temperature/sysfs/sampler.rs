@@ -21,12 +21,12 @@ use std::time::Instant;
 
 use parking_lot::{Condvar, Mutex, MutexGuard, RwLock};
 
+use super::config::SamplerConfig;
 use super::scan::scan;
 use super::selection::Selection;
 use super::sensor::{Sensor, SensorKind, ERROR_SOURCES, READ_BUFFER_LEN, TRIP_ERRORS};
 use super::sensor_set::SensorSet;
 use crate::metrics::{CounterVec, Desc, MetricType};
-use crate::temperature::TemperatureConfig;
 
 /// Passes between two rescans of the sysfs trees.
 pub(super) const RESCAN_EVERY: u32 = 10;
@@ -36,11 +36,6 @@ pub const RESIDENT_READERS: usize = 2;
 pub(super) const MAX_READERS: usize = 16;
 
 pub(super) const READ_ERRORS_NAME: &str = "temperature_sensor_read_errors_total";
-
-/// The sampler uses the roots, `interval` (between the starts of two passes)
-/// and `read_timeout` (how long a pass waits for a read) of the temperature
-/// configuration.
-pub type SamplerConfig = TemperatureConfig;
 
 /// What one pass did.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -338,7 +333,7 @@ impl Core {
 mod tests {
     use super::*;
     use crate::temperature::sysfs::selection::{HwmonSelector, ThermalSelector};
-    use crate::temperature::sysfs::test_dir::{wait_for, TestDir};
+    use fake_sysfs::{wait_for, TestDir};
     use std::time::Duration;
 
     fn config(dir: &TestDir, interval_ms: u64) -> SamplerConfig {
@@ -346,9 +341,7 @@ mod tests {
             thermal_root: dir.path().join("thermal"),
             hwmon_root: dir.path().join("hwmon"),
             devices_root: dir.path().join("devices"),
-            interval: Duration::from_millis(interval_ms),
-            read_timeout: Duration::from_millis(interval_ms / 2),
-            ..SamplerConfig::default()
+            ..SamplerConfig::every(Duration::from_millis(interval_ms))
         }
     }
 

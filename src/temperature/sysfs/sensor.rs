@@ -266,7 +266,7 @@ impl Sensor {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::temperature::sysfs::test_dir::TestDir;
+    use fake_sysfs::TestDir;
 
     #[test]
     fn parses_the_sysfs_abi() {

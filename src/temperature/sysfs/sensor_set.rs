@@ -204,8 +204,8 @@ mod tests {
     use crate::temperature::sysfs::scan::{scan_chips, scan_zones};
     use crate::temperature::sysfs::selection::ThermalSelector;
     use crate::temperature::sysfs::sensor::READ_BUFFER_LEN;
-    use crate::temperature::sysfs::test_dir::TestDir;
     use crate::temperature::sysfs::trips::list_trips;
+    use fake_sysfs::TestDir;
     use std::path::Path;
 
     /// The zones under `root` and their trip points, as a scan lists them.

@@ -8,7 +8,7 @@
 
 use std::path::{Path, PathBuf};
 
-use super::scan::{numbered_entries, read_attribute};
+use super::attribute::{numbered_entries, read_attribute};
 use super::sensor::{Format, Sensor, SensorKind};
 
 /// How deep under `DEVICES_ROOT/platform` the firmware device may sit
@@ -123,7 +123,7 @@ fn search(dir: &Path, depth: usize) -> Option<PathBuf> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::temperature::sysfs::test_dir::TestDir;
+    use fake_sysfs::TestDir;
 
     fn labels(sensors: &[Sensor]) -> Vec<Vec<&str>> {
         sensors

@@ -11,7 +11,7 @@ use std::fmt;
 use std::io::Read;
 use std::path::Path;
 
-use super::scan::numbered_entries;
+use super::attribute::numbered_entries;
 use super::sensor::parse_millidegrees;
 
 /// No silicon survives this: a higher trip is a driver's placeholder, not a
@@ -198,7 +198,7 @@ pub(super) fn headroom_trip<'a>(trips: &'a [Trip], zone: &str) -> Option<&'a Tri
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::temperature::sysfs::test_dir::TestDir;
+    use fake_sysfs::TestDir;
 
     fn listing(temp: &str, kind: &str, hyst: Option<&str>) -> TripListing {
         TripListing {

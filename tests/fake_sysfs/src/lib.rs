@@ -1,21 +1,21 @@
 //! Scratch directories for fake sysfs trees, FIFOs that make a sensor read
-//! hang, and a bounded wait: shared by the integration tests and, through
-//! `#[path]`, by the unit tests of `src/temperature` (std only: no tempdir
-//! crate for a few dozen lines).
-#![allow(dead_code)]
+//! hang, and a bounded wait: a dev-dependency of custom-metrics-app, shared
+//! by its integration tests and the unit tests of `src/temperature`, so
+//! test code stays on the test side (std only: no tempdir crate for a few
+//! dozen lines).
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 /// A directory under the temporary directory, removed on drop.
-pub(crate) struct TestDir {
+pub struct TestDir {
     path: PathBuf,
 }
 
 impl TestDir {
     /// A new empty directory, unique per process and call.
-    pub(crate) fn new(tag: &str) -> TestDir {
+    pub fn new(tag: &str) -> TestDir {
         static NEXT: AtomicUsize = AtomicUsize::new(0);
         let path = std::env::temp_dir().join(format!(
             "cma-{tag}-{}-{}",
@@ -27,13 +27,13 @@ impl TestDir {
         TestDir { path }
     }
 
-    pub(crate) fn path(&self) -> &Path {
+    pub fn path(&self) -> &Path {
         &self.path
     }
 
     /// Writes `text` to `relative` in place (same inode, as sysfs values
     /// change), creating parent directories; returns the full path.
-    pub(crate) fn write(&self, relative: &str, text: &str) -> PathBuf {
+    pub fn write(&self, relative: &str, text: &str) -> PathBuf {
         let path = self.path.join(relative);
         std::fs::create_dir_all(path.parent().expect("has a parent")).expect("create dirs");
         std::fs::write(&path, text).expect("write test file");
@@ -42,7 +42,7 @@ impl TestDir {
 
     /// Makes a FIFO at `relative`: opening it for reading blocks until a
     /// writer comes, which is how tests make a sensor read hang.
-    pub(crate) fn fifo(&self, relative: &str) -> PathBuf {
+    pub fn fifo(&self, relative: &str) -> PathBuf {
         use std::os::unix::ffi::OsStrExt;
         let path = self.path.join(relative);
         std::fs::create_dir_all(path.parent().expect("has a parent")).expect("create dirs");
@@ -56,7 +56,7 @@ impl TestDir {
     /// Releases a reader blocked opening the FIFO at `path` (a non-blocking
     /// writer open succeeds only while a reader waits); the returned writer
     /// keeps further opens from blocking until it is dropped.
-    pub(crate) fn release_fifo(path: &Path) -> std::io::Result<std::fs::File> {
+    pub fn release_fifo(path: &Path) -> std::io::Result<std::fs::File> {
         use std::os::unix::fs::OpenOptionsExt;
         std::fs::OpenOptions::new()
             .write(true)
@@ -72,7 +72,7 @@ impl Drop for TestDir {
 }
 
 /// Polls `done` every 5 ms until it holds; fails the test after 10 s.
-pub(crate) fn wait_for(what: &str, mut done: impl FnMut() -> bool) {
+pub fn wait_for(what: &str, mut done: impl FnMut() -> bool) {
     let until = Instant::now() + Duration::from_secs(10);
     while !done() {
         assert!(Instant::now() < until, "timed out waiting for {what}");
