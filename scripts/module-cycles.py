@@ -15,6 +15,10 @@ the parent defines Y itself. A parent's `mod child;` alone is no edge.
     python3 scripts/module-cycles.py          # the cycles, and a count line
     python3 scripts/module-cycles.py --check  # exit 1 if there is any cycle
     python3 scripts/module-cycles.py --edges  # every edge, for a diff
+    python3 scripts/module-cycles.py --layers # the graph of src/'s top modules
+
+The same is done one level up: the top modules (app, http, server, ...)
+must form a graph without cycles too, each layer only looking down.
 """
 import os
 import re
@@ -228,8 +232,24 @@ def cycles(edges):
     return sorted(out, key=lambda c: (-len(c), c))
 
 
+def layers(edges):
+    """The graph between src/'s top modules (src/app/*.rs is `app`)."""
+    def top(path):
+        return path[len("src/"):].split("/")[0].removesuffix(".rs")
+    out = {}
+    for source, targets in edges.items():
+        for target in targets:
+            if top(source) != top(target):
+                out.setdefault(top(source), set()).add(top(target))
+    return {k: sorted(v) for k, v in out.items()}
+
+
 def main():
     edges = graph()
+    if "--layers" in sys.argv:
+        for layer, below in sorted(layers(edges).items()):
+            print(f"{layer} -> {', '.join(below)}")
+        return 0
     if "--edges" in sys.argv:
         for source in sorted(edges):
             for target in edges[source]:
@@ -242,9 +262,12 @@ def main():
             inside = [t for t in edges[f] if t in component]
             print(f"  {f} -> {', '.join(inside)}")
     files = sum(len(c) for c in found)
+    layer_cycles = cycles(layers(edges))
+    for component in layer_cycles:
+        print(f"cycle between top modules: {', '.join(component)}")
     print(f"{len(found)} import cycle(s), {files} file(s) in cycles, {len(edges)} files, "
-          f"{sum(len(t) for t in edges.values())} edges")
-    if "--check" in sys.argv and found:
+          f"{sum(len(t) for t in edges.values())} edges; {len(layer_cycles)} cycle(s) between top modules")
+    if "--check" in sys.argv and (found or layer_cycles):
         return 1
     return 0
 
