@@ -9,21 +9,23 @@
 //! does between two steps of a test has happened by the time the test looks:
 //! a step is "the client sends, the server reacts" or "the clock moves, the
 //! server reacts", and neither waits for the wall clock.
+//!
+//! The server knows only the [`Handler`] trait, so it is tested through stub
+//! handlers ([`Counting`], [`Large`]), as the session's tests are; what the
+//! app answers and counts is tested with the app.
 
 use std::io::{self, Read, Write};
 use std::net::TcpStream as StdStream;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
 use super::{serve, ConnectionConfig, Timeouts};
-use crate::app::App;
 use crate::http::{Handler, Rejection, Request, ResponseWriter, Status};
 use crate::server::worker_connections::LiveMark;
 use crate::server::{fast_path, ConnectionLimit, ServerConfig, Shutdown};
-use crate::temperature::SimulatedTemperature;
 
 /// The timeouts a server runs with when no flag says otherwise.
 const DEFAULTS: Timeouts = ServerConfig::DEFAULT.timeouts;
@@ -176,10 +178,11 @@ impl Conn {
         bytes
     }
 
-    /// Waits for the close, which must follow a `408` counted once, under `api`.
-    async fn timed_out(&mut self, app: &App, api: &str) {
+    /// Waits for the close, which must follow a `408` handed to the
+    /// handler once, for `path` (`None`: the head broke before its path).
+    async fn timed_out(&mut self, handler: &Counting, path: Option<&str>) {
         assert_eq!(status(&self.closed().await), b"HTTP/1.1 408");
-        assert_eq!(app.requests().get(api, Status::RequestTimeout), 1);
+        assert_eq!(handler.count(path, Status::RequestTimeout), 1);
     }
 
     /// Sends a keep-alive request and returns its whole response.
@@ -197,14 +200,48 @@ impl Conn {
     }
 }
 
-/// The clock held still, the app, and a connection to it with the default
-/// timeouts.
-async fn start() -> (HeldClock, Arc<App>, Conn) {
+/// Answers every request `200` with its path, and notes each answer and
+/// refusal by path and status: what the server handed it, and how often.
+#[derive(Default)]
+struct Counting {
+    seen: Mutex<Vec<(Option<String>, Status)>>,
+}
+
+impl Counting {
+    /// How many times `path` got `status` (`None`: a refusal before the
+    /// path was read).
+    fn count(&self, path: Option<&str>, status: Status) -> usize {
+        let seen = self.seen.lock().unwrap();
+        seen.iter()
+            .filter(|(p, s)| p.as_deref() == path && *s == status)
+            .count()
+    }
+
+    fn total(&self) -> usize {
+        self.seen.lock().unwrap().len()
+    }
+}
+
+impl Handler for Counting {
+    type Note = ();
+    fn handle(&self, req: &Request<'_>, res: &mut ResponseWriter<'_>) {
+        res.respond(Status::Ok, &[], "text/plain", req.path.as_bytes());
+        self.seen.lock().unwrap().push((Some(req.path.to_owned()), Status::Ok));
+    }
+    fn reject(&self, rejection: Rejection<'_>, res: &mut ResponseWriter<'_>) {
+        res.respond(rejection.status, &[], "text/plain", b"");
+        let path = rejection.path.map(str::to_owned);
+        self.seen.lock().unwrap().push((path, rejection.status));
+    }
+}
+
+/// The clock held still, a counting handler, and a connection to it with
+/// the default timeouts.
+async fn start() -> (HeldClock, Arc<Counting>, Conn) {
     let clock = HeldClock::hold();
-    let temperature = Arc::new(SimulatedTemperature::new(50.0, 10.0));
-    let app = Arc::new(App::new(temperature, Arc::new(Shutdown::new())));
-    let c = Conn::open(app.clone(), DEFAULTS).await;
-    (clock, app, c)
+    let handler = Arc::new(Counting::default());
+    let c = Conn::open(handler.clone(), DEFAULTS).await;
+    (clock, handler, c)
 }
 
 fn status(response: &[u8]) -> &[u8] {
@@ -213,38 +250,38 @@ fn status(response: &[u8]) -> &[u8] {
 
 #[tokio::test(start_paused = true)]
 async fn header_timeout_answers_408_at_the_deadline_from_the_accept() {
-    let (_clock, app, mut c) = start().await;
+    let (_clock, handler, mut c) = start().await;
     // The head starts late and never ends: its time still counts from the
     // accept, so waiting before the first byte buys nothing.
     advance(DEFAULTS.header / 2).await;
     c.send_settled(b"GET / HTTP/1.1\r\nHost: x\r\nX-Slow: ").await;
     c.open_for(DEFAULTS.header / 2).await;
-    c.timed_out(&app, "/").await;
+    c.timed_out(&handler, None).await;
     assert_eq!(c.age(), DEFAULTS.header);
 }
 
 #[tokio::test(start_paused = true)]
 async fn a_chunked_body_that_stops_gets_408_at_the_header_timeout() {
-    let (_clock, app, mut c) = start().await;
+    let (_clock, handler, mut c) = start().await;
     // The head is whole, the body is not: the answer waits for the body's
     // end, so the header timeout (from the accept) covers it too.
     c.send_settled(b"POST /cpuTempUp HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhel")
         .await;
     c.open_for(DEFAULTS.header).await;
-    c.timed_out(&app, "cpuTempUp").await;
+    c.timed_out(&handler, Some("/cpuTempUp")).await;
 }
 
 #[tokio::test(start_paused = true)]
 async fn a_silent_connection_is_closed_quietly_at_the_header_timeout() {
-    let (_clock, app, mut c) = start().await;
+    let (_clock, handler, mut c) = start().await;
     c.open_for(DEFAULTS.header).await;
     assert_eq!(c.closed().await, b"", "no answer to no request");
-    assert_eq!(app.requests().total(), 0, "and nothing counted");
+    assert_eq!(handler.total(), 0, "and nothing handed to the handler");
 }
 
 #[tokio::test(start_paused = true)]
 async fn a_slow_trickle_cannot_extend_the_header_timeout() {
-    let (_clock, app, mut c) = start().await;
+    let (_clock, handler, mut c) = start().await;
     assert_eq!(status(&c.request("/").await), b"HTTP/1.1 200");
     // The next head starts 3 s later: its own header timeout counts from its
     // first byte, past the first request's deadline (at 10 s).
@@ -260,13 +297,13 @@ async fn a_slow_trickle_cannot_extend_the_header_timeout() {
         c.send_settled(&[byte]).await;
         advance(Duration::from_secs(1)).await;
     }
-    c.timed_out(&app, "/").await;
+    c.timed_out(&handler, None).await;
     assert_eq!(first_byte.elapsed(), DEFAULTS.header);
 }
 
 #[tokio::test(start_paused = true)]
 async fn an_idle_keep_alive_connection_is_closed_quietly() {
-    let (_clock, app, mut c) = start().await;
+    let (_clock, handler, mut c) = start().await;
     // A busy connection is never idle: a request every half idle timeout
     // keeps it open for ten idle timeouts, far past the header timeout too.
     for _ in 0..20 {
@@ -278,7 +315,8 @@ async fn an_idle_keep_alive_connection_is_closed_quietly() {
     c.open_for(DEFAULTS.idle).await;
     assert_eq!(c.closed().await, b"", "closed without a word");
     assert_eq!(last.elapsed(), DEFAULTS.idle);
-    assert_eq!(app.requests().total(), 21);
+    assert_eq!(handler.total(), 21);
+    assert_eq!(handler.count(Some("/healthz"), Status::Ok), 20);
 }
 
 /// Answers every request with a 1 MiB body.
