@@ -142,13 +142,15 @@ impl App {
 
     /// The route that answers `path`.
     #[inline]
-    fn route(&self, path: &str) -> RouteId {
+    fn route(&self, path: &str) -> (RouteId, &Route) {
         let id = self.routes.find(path);
+        let route = self.routes.get(id);
         // A constant of the run: one predictable branch.
-        if !self.experiments && self.routes.get(id).experiment {
-            self.routes.fallback()
+        if !self.experiments && route.experiment {
+            let fallback = self.routes.fallback();
+            (fallback, self.routes.get(fallback))
         } else {
-            id
+            (id, route)
         }
     }
 
@@ -181,8 +183,7 @@ impl Handler for App {
     type Note = Pending;
 
     fn handle(&self, req: &Request<'_>, res: &mut Writer<'_>) {
-        let id = self.route(req.path);
-        let route = self.routes.get(id);
+        let (id, route) = self.route(req.path);
         if !route.methods.take(req.method) {
             let status = Status::MethodNotAllowed;
             res.respond(
@@ -194,7 +195,7 @@ impl Handler for App {
             self.record(id, status, req.method, req.path, req.received);
             return;
         }
-        let parameter = self.routes.parameter(id, req.path);
+        let parameter = route.parameter(req.path);
         let status = match route.handling {
             Handling::Now(answer) => answer(&self.state, req, parameter, res),
             Handling::Deferrable { answer, finish } => match answer(&self.state, req, parameter, res) {
@@ -245,7 +246,7 @@ impl Handler for App {
         };
         res.respond(status, &[], "text/plain; charset=utf-8", body);
         // A head that broke before its path was known counts as `/`.
-        let route = rejection.path.map_or(self.routes.fallback(), |path| self.route(path));
+        let route = rejection.path.map_or(self.routes.fallback(), |path| self.route(path).0);
         self.requests.count(route, status);
         if let Some(log) = &self.log {
             // Neither the method nor the time of reading is known here.

@@ -104,6 +104,18 @@ pub(crate) struct Route {
     pub handling: Handling,
 }
 
+impl Route {
+    /// The parameter in `path`: what follows this route's prefix, read from
+    /// the plain path only.
+    #[inline]
+    pub(crate) fn parameter<'p>(&self, path: &'p str) -> Option<&'p str> {
+        match self.path {
+            RoutePath::Prefix(prefix) => path.strip_prefix(prefix),
+            RoutePath::Exact(_) | RoutePath::Fallback => None,
+        }
+    }
+}
+
 impl fmt::Debug for Route {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Route")
@@ -137,6 +149,9 @@ pub struct Pending {
 pub(crate) struct Routes {
     table: Box<[Route]>,
     fallback: RouteId,
+    /// The shortest path or prefix of the table: a shorter path (`/`, the
+    /// path of most load) goes to the fallback without a comparison.
+    shortest: usize,
 }
 
 /// The longest decoded path a percent-encoded request can be routed by; no
@@ -172,9 +187,18 @@ impl Routes {
                 }
             }
         }
+        let shortest = table
+            .iter()
+            .filter_map(|r| match r.path {
+                RoutePath::Exact(p) | RoutePath::Prefix(p) => Some(p.len()),
+                RoutePath::Fallback => None,
+            })
+            .min()
+            .unwrap_or(usize::MAX);
         Routes {
             table: table.into_boxed_slice(),
             fallback: RouteId(fallbacks[0] as u8),
+            shortest,
         }
     }
 
@@ -203,6 +227,9 @@ impl Routes {
 
     #[inline]
     fn find_plain(&self, path: &str) -> RouteId {
+        if path.len() < self.shortest {
+            return self.fallback;
+        }
         for (i, route) in self.table.iter().enumerate() {
             let hit = match route.path {
                 RoutePath::Exact(p) => p == path,
@@ -247,16 +274,6 @@ impl Routes {
             Ok(decoded) if !decoded.contains('%') => self.find_plain(decoded),
             // `%25` decodes to `%`: no route contains one.
             _ => self.fallback,
-        }
-    }
-
-    /// The parameter of `path` for `id`'s route: what follows its prefix,
-    /// from the plain path only.
-    #[inline]
-    pub(crate) fn parameter<'p>(&self, id: RouteId, path: &'p str) -> Option<&'p str> {
-        match self.get(id).path {
-            RoutePath::Prefix(prefix) => path.strip_prefix(prefix),
-            RoutePath::Exact(_) | RoutePath::Fallback => None,
         }
     }
 }

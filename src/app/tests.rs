@@ -21,7 +21,7 @@ fn app_over(table: Vec<Route>) -> App {
 }
 
 fn label_of(app: &App, path: &str) -> &'static str {
-    app.routes.get(app.route(path)).label
+    app.route(path).1.label
 }
 
 #[test]
@@ -51,10 +51,10 @@ fn every_kind_of_path_is_routed() {
     }
     let long = format!("/{}%41", "a".repeat(40));
     assert_eq!(label_of(&app, &long), "/");
-    let status = app.route("/status/503");
-    assert_eq!(app.routes.parameter(status, "/status/503"), Some("503"));
-    assert_eq!(app.routes.parameter(status, "/status%2F503"), None);
-    assert_eq!(app.routes.parameter(app.route("/"), "/"), None);
+    let status = app.route("/status/503").1;
+    assert_eq!(status.parameter("/status/503"), Some("503"));
+    assert_eq!(status.parameter("/status%2F503"), None);
+    assert_eq!(app.route("/").1.parameter("/"), None);
     // Off, an experiment's path is an unknown path.
     let off = app_over(routes::ROUTES.to_vec()).with_experiments(false);
     for path in [
