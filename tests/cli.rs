@@ -152,14 +152,7 @@ fn durations_read_alike_in_flags_paths_and_loadgen() {
 #[test]
 fn sigterm_stops_the_server_with_stderr_closed() {
     let mut child = Command::new(env!("CARGO_BIN_EXE_custom-metrics-app"))
-        .args([
-            "--listen",
-            "127.0.0.1:0",
-            "--workers",
-            "1",
-            "--temperature-source",
-            "simulated",
-        ])
+        .args(["--listen", "127.0.0.1:0", "--workers", "1"])
         .stderr(std::process::Stdio::piped())
         .spawn()
         .expect("spawn the server");
