@@ -93,7 +93,7 @@ pub mod internals {
     pub mod http {
         pub use crate::http::{
             is_valid_host, parse, Handler, Limits, Method, Parsed, Rejection, Request, ResponseWriter, Session, Status,
-            WRITE_HIGH_WATER,
+            Wait, WRITE_HIGH_WATER,
         };
     }
     pub mod loadgen {

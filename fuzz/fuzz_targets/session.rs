@@ -4,15 +4,22 @@
 //! framed; one count per response; a close only after a response that says
 //! so; and the same statuses as the same bytes fed in one piece.
 //!
+//! A deferred answer (`/delay/…`, `/work/…`) is written as the connection
+//! writes it: once its wait is over (a delay's time is not waited for, it
+//! changes nothing written; a work job's end is), then the requests behind
+//! it are fed.
+//!
 //! Input: one byte `n` (cuts = n % 8), then `cuts` two-byte split points,
 //! then the stream.
 #![no_main]
 
+use std::future::Future;
 use std::sync::{Arc, LazyLock};
+use std::task::{Context, Poll, Wake};
 use std::time::Instant;
 
 use custom_metrics_app::internals::app::App;
-use custom_metrics_app::internals::http::{Limits, Session, WRITE_HIGH_WATER};
+use custom_metrics_app::internals::http::{Handler, Limits, Session, Wait, WRITE_HIGH_WATER};
 use custom_metrics_app::internals::server::Shutdown;
 use custom_metrics_app::internals::temperature::SimulatedTemperature;
 use libfuzzer_sys::fuzz_target;
@@ -56,13 +63,20 @@ fn drive(app: &App, chunks: &[&[u8]]) -> Run {
             assert!(p.consumed <= pending.len());
             pending.drain(..p.consumed);
             run.responses += p.responses;
+            if p.waits {
+                if let Some(Wait::Job(job)) = session.deferred_wait() {
+                    block_on(app.job_done(job));
+                }
+                session.finish(app, &mut out);
+            }
             let stalled = out.len() >= WRITE_HIGH_WATER;
             run.wire.append(&mut out);
             if p.close {
                 run.closed = true;
                 return run;
             }
-            if !stalled {
+            // After a deferred answer, the requests behind it are fed next.
+            if !stalled && !p.waits {
                 break;
             }
         }
@@ -73,6 +87,26 @@ fn drive(app: &App, chunks: &[&[u8]]) -> Run {
         run.closed = true;
     }
     run
+}
+
+/// Runs `future` to its end on this thread (a work job's end: the pool's
+/// thread wakes it).
+fn block_on<F: Future>(future: F) -> F::Output {
+    struct Unpark(std::thread::Thread);
+    impl Wake for Unpark {
+        fn wake(self: Arc<Self>) {
+            self.0.unpark();
+        }
+    }
+    let waker = Arc::new(Unpark(std::thread::current())).into();
+    let mut cx = Context::from_waker(&waker);
+    let mut future = std::pin::pin!(future);
+    loop {
+        if let Poll::Ready(output) = future.as_mut().poll(&mut cx) {
+            return output;
+        }
+        std::thread::park();
+    }
 }
 
 /// Splits `wire` into responses, checking each one's framing; their heads.

@@ -17,7 +17,8 @@ mod status;
 mod transfer_coding;
 
 pub(crate) use date::civil_from_days;
-pub(crate) use deferred::{Deferred, Wait};
+pub(crate) use deferred::Deferred;
+pub use deferred::Wait;
 pub use handler::Handler;
 pub use host::is_valid_host;
 pub use request::{parse, Limits, Method, Parsed, Rejection, Request};
