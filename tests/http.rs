@@ -4,6 +4,7 @@
 mod common;
 
 use std::io::Read;
+use std::time::Duration;
 
 use common::{expect_error_and_close, sample, Client, TestServer};
 use custom_metrics_app::internals::http::Status;
@@ -158,6 +159,22 @@ fn bad_requests_get_an_error_and_close() {
     assert_eq!(m.total(), 10);
     // And the server is still fine.
     assert_eq!(s.connect().get("/").status, 200);
+}
+
+/// The server hands a head that timed out before its path to the handler
+/// with no path (its own tests say so through a stub handler); the app counts
+/// that `408` once, under `/`, like the other heads that broke early.
+#[test]
+fn a_head_that_times_out_is_counted_once_as_408_under_the_root() {
+    let s = TestServer::start_with(1, |c| c.timeouts.header = Duration::from_millis(300));
+    let mut c = s.connect();
+    c.send(b"GET /cpuTempUp HTTP/1.1\r\nHost: x\r\nX-Slow: ");
+    let r = c.read_response(false);
+    assert_eq!((r.status, r.header("Connection")), (408, Some("close")));
+    assert_eq!(r.text(), "request head not received in time\n");
+    let m = s.app.requests();
+    assert_eq!(m.get("/", Status::RequestTimeout), 1);
+    assert_eq!(m.total(), 1);
 }
 
 #[test]
