@@ -14,6 +14,7 @@
 //! are `Arc` clones, each reader owns its buffer.
 
 use std::collections::VecDeque;
+use std::io::Write;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::thread::JoinHandle;
@@ -291,7 +292,9 @@ impl Core {
     fn rescan(&self) {
         let (set, faults) = self.output.sensors().rescanned(scan(&self.config));
         for fault in faults {
-            eprintln!("temperature: {fault}");
+            // Not `eprintln!`: with stderr's reader gone it panics, and the
+            // sampling thread would die with it (every sensor then stale).
+            let _ = writeln!(std::io::stderr(), "temperature: {fault}");
             self.output.errors.inc(TRIP_ERRORS);
         }
         self.output.publish(set);
