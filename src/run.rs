@@ -67,7 +67,8 @@ fn serve(cli: &Cli) -> Result<(), ServeError> {
     raise_open_file_limit();
     let shutdown = Arc::new(Shutdown::new());
     // Kept until exit: dropping it would stop the sensor sampler.
-    let temperature = build_source(&cli.temperature_config()).map_err(ServeError::TemperatureSampler)?;
+    let temperature_config = cli.temperature_config();
+    let temperature = build_source(&temperature_config).map_err(ServeError::TemperatureSampler)?;
     let app = App::with_collectors(
         temperature.source.clone(),
         temperature.collectors.clone(),
@@ -97,7 +98,7 @@ fn serve(cli: &Cli) -> Result<(), ServeError> {
     );
     // Kept until exit: dropping it stops the temperature change log. It
     // looks as often as the sensors are sampled.
-    let interval = cli.temperature_config().sampler.interval;
+    let interval = temperature_config.sampler.interval;
     let _temperature_log = ChangeLog::start(temperature.source.clone(), interval, |line| {
         let _ = writeln!(io::stderr(), "{line}");
     })

@@ -30,7 +30,7 @@ pub use route::Pending;
 pub(crate) use route::RouteId;
 pub(crate) use work_pool::{parse_threads, WorkPool};
 
-use crate::http::{Deferred, Handler, Method, Rejection, Request, ResponseWriter, Status};
+use crate::http::{Deferred, Handler, Method, Rejection, Request, Status};
 use crate::metrics::{register_process_metrics, Collector, Registry};
 use crate::server::Shutdown;
 use crate::temperature::{TemperatureGauge, TemperatureSource};
@@ -189,7 +189,7 @@ impl Handler for App {
             res.respond(
                 status,
                 &[("Allow", route.methods.allow())],
-                "text/plain; charset=utf-8",
+                routes::TEXT,
                 b"method not allowed\n",
             );
             self.record(id, status, req.method, req.path, req.received);
@@ -216,7 +216,7 @@ impl Handler for App {
         self.record(id, status, req.method, req.path, req.received);
     }
 
-    fn finish(&self, deferred: Deferred<Pending>, res: &mut ResponseWriter<'_, Pending>) {
+    fn finish(&self, deferred: Deferred<Pending>, res: &mut Writer<'_>) {
         let pending = deferred.note;
         (pending.finish)(&self.state, pending.status, res);
         self.record(
@@ -232,7 +232,7 @@ impl Handler for App {
         self.state.work.done(job)
     }
 
-    fn reject(&self, rejection: Rejection<'_>, res: &mut ResponseWriter<'_, Pending>) {
+    fn reject(&self, rejection: Rejection<'_>, res: &mut Writer<'_>) {
         let status = rejection.status;
         let body: &[u8] = match status {
             Status::RequestTimeout => b"request head not received in time\n",
@@ -244,7 +244,7 @@ impl Handler for App {
             Status::VersionNotSupported => b"only HTTP/1.0 and HTTP/1.1 are supported\n",
             _ => b"bad request\n",
         };
-        res.respond(status, &[], "text/plain; charset=utf-8", body);
+        res.respond(status, &[], routes::TEXT, body);
         // A head that broke before its path was known counts as `/`.
         let route = rejection.path.map_or(self.routes.fallback(), |path| self.route(path).0);
         self.requests.count(route, status);

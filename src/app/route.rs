@@ -7,8 +7,6 @@
 //! Everything else follows from the table: routing, `Allow`, the label set
 //! and so the series of `total_req_num`, which no request can add to.
 
-use std::fmt;
-
 use super::state::AppState;
 use crate::http::{Method, Request, ResponseWriter, Status, Wait};
 
@@ -38,7 +36,7 @@ pub(crate) enum Answer {
 }
 
 /// How a route answers.
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, Debug)]
 pub(crate) enum Handling {
     Now(AnswerNow),
     /// May answer after a wait (a delay, CPU work): `finish` writes it then.
@@ -90,7 +88,7 @@ impl Methods {
 }
 
 /// One entry of the route table.
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, Debug)]
 pub(crate) struct Route {
     pub path: RoutePath,
     pub methods: Methods,
@@ -113,15 +111,6 @@ impl Route {
             RoutePath::Prefix(prefix) => path.strip_prefix(prefix),
             RoutePath::Exact(_) | RoutePath::Fallback => None,
         }
-    }
-}
-
-impl fmt::Debug for Route {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Route")
-            .field("path", &self.path)
-            .field("label", &self.label)
-            .finish_non_exhaustive()
     }
 }
 

@@ -16,7 +16,7 @@ use crate::http::{Request, Status, Wait};
 use crate::metrics::encoding::{encode, write_f64};
 use crate::temperature::Direction;
 
-const TEXT: &str = "text/plain; charset=utf-8";
+pub(super) const TEXT: &str = "text/plain; charset=utf-8";
 
 /// Every route, in the order of their series. The first six are the seed's.
 pub(crate) const ROUTES: [Route; 12] = [

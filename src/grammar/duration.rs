@@ -61,44 +61,37 @@ const MAX_NANOS: u128 = Duration::MAX.as_nanos();
 /// module's grammar, or longer than a [`Duration`] holds.
 pub fn parse(text: &str) -> Option<Duration> {
     let text = text.trim();
-    if text.is_empty() {
-        return None;
-    }
-    let (nanos, rest) = number(text, SECOND)?;
-    if rest.is_empty() {
-        return to_duration(nanos);
+    let (digits, unit) = split_number(text)?;
+    if unit.is_empty() {
+        return to_duration(scaled(digits, SECOND)?);
     }
     let mut total: u128 = 0;
     let mut rest = text;
     while !rest.is_empty() {
-        let unit_len = unit_start(rest)?;
-        let unit_end = rest[unit_len..]
+        let (digits, after) = split_number(rest)?;
+        let unit_len = after
             .find(|c: char| c.is_ascii_digit() || c == '.')
-            .map_or(rest.len(), |i| unit_len + i);
-        let per_unit = UNITS.iter().find(|(name, _)| *name == &rest[unit_len..unit_end])?.1;
-        let (nanos, left) = number(&rest[..unit_end], per_unit)?;
-        debug_assert_eq!(left, &rest[unit_len..unit_end]);
-        total = total.checked_add(nanos)?;
-        rest = &rest[unit_end..];
+            .unwrap_or(after.len());
+        let (unit, next) = after.split_at(unit_len);
+        let per_unit = UNITS.iter().find(|(name, _)| *name == unit)?.1;
+        total = total.checked_add(scaled(digits, per_unit)?)?;
+        rest = next;
     }
     to_duration(total)
 }
 
-/// Where the unit of the part at the start of `text` begins (after its
-/// number); `None` when the part has no number.
-fn unit_start(text: &str) -> Option<usize> {
+/// The decimal number at the start of `text`, and what follows it; `None`
+/// when `text` does not start with one.
+fn split_number(text: &str) -> Option<(&str, &str)> {
     let len = text
         .find(|c: char| !(c.is_ascii_digit() || c == '.'))
         .unwrap_or(text.len());
-    (len > 0).then_some(len)
+    (len > 0).then(|| text.split_at(len))
 }
 
-/// The decimal number at the start of `text` times `per_unit` nanoseconds,
-/// rounded to the nanosecond, and what follows it. At least one digit, at
-/// most one point; `None` otherwise or on overflow.
-fn number(text: &str, per_unit: u64) -> Option<(u128, &str)> {
-    let end = unit_start(text)?;
-    let (digits, rest) = text.split_at(end);
+/// `digits` (at least one digit, at most one point) times `per_unit`
+/// nanoseconds, rounded to the nanosecond; `None` otherwise or on overflow.
+fn scaled(digits: &str, per_unit: u64) -> Option<u128> {
     let (whole, fraction) = digits.split_once('.').unwrap_or((digits, ""));
     if (whole.is_empty() && fraction.is_empty()) || fraction.contains('.') {
         return None;
@@ -117,8 +110,7 @@ fn number(text: &str, per_unit: u64) -> Option<(u128, &str)> {
         numerator = numerator * 10 + u128::from(b - b'0');
         denominator *= 10;
     }
-    nanos = nanos.checked_add((numerator * u128::from(per_unit) + denominator / 2) / denominator)?;
-    Some((nanos, rest))
+    nanos.checked_add((numerator * u128::from(per_unit) + denominator / 2) / denominator)
 }
 
 fn to_duration(nanos: u128) -> Option<Duration> {
